@@ -1,0 +1,232 @@
+//! STDP datapath (spec §4): the clamped weight update of phases 2 and 5 and the trace
+//! step of phases 4 and 6. Both combinational.
+
+use rust_hdl::prelude::*;
+
+use super::arith::{Narrow, SignExtend, UDecay, ZeroExtend};
+use super::{ALPHA_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
+use crate::constant;
+
+/// `w_new = clamp(w ± ((trace · eta) >> 8), w_min, w_max)` (spec §3 phases 2 and 5, §4.3)
+/// for `W`-bit signed weights, `2 <= W <= 16`.
+///
+/// | port | dir | type |
+/// |---|---|---|
+/// | `w` | in | signed W |
+/// | `trace` | in | unsigned 8 (`y[n]` for depression, `x[s]` for potentiation) |
+/// | `eta` | in | unsigned 8 (`eta_minus` / `eta_plus`) |
+/// | `potentiate` | in | 1: `w + Δw`; 0: `w − Δw` |
+/// | `w_min`, `w_max` | in | signed W |
+/// | `w_new` | out | signed W |
+///
+/// `w ± Δw` is exact in 18 bits; the clamp is `min(max(x, w_min), w_max)` literally (so
+/// with `w_min > w_max`, which the parameter check refuses, the result is `w_max`). Signed
+/// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → 18-bit
+/// add/sub → two 18-bit compares and muxes in series.
+#[derive(LogicBlock)]
+pub struct WeightUpdate<const W: usize> {
+    pub w: Signal<In, Signed<W>>,
+    pub trace: Signal<In, Bits<TRACE_W>>,
+    pub eta: Signal<In, Bits<ETA_W>>,
+    pub potentiate: Signal<In, Bit>,
+    pub w_min: Signal<In, Signed<W>>,
+    pub w_max: Signal<In, Signed<W>>,
+    pub w_new: Signal<Out, Signed<W>>,
+    ext_trace: ZeroExtend<TRACE_W, MUL_W>,
+    ext_eta: ZeroExtend<ETA_W, MUL_W>,
+    // (trace · eta) >> 8 < 2^8: the dropped bits are 0, so this also zero-extends Δw.
+    amp: Narrow<PROD_W, WEIGHT_SUM_W>,
+    ext_w: SignExtend<W, WEIGHT_SUM_W>,
+    ext_min: SignExtend<W, WEIGHT_SUM_W>,
+    ext_max: SignExtend<W, WEIGHT_SUM_W>,
+    clamp: AddClamp,
+    // The clamped value lies in [w_min, w_max] (or is w_max): it fits W bits.
+    narrow: Narrow<WEIGHT_SUM_W, W>,
+    shift: Constant<Bits<MUL_W>>,
+}
+
+impl<const W: usize> Default for WeightUpdate<W> {
+    fn default() -> Self {
+        const {
+            assert!(
+                W >= neurofab_proto::MIN_WEIGHT_BITS as usize
+                    && W <= neurofab_proto::MAX_WEIGHT_BITS as usize
+            )
+        };
+        Self {
+            w: Default::default(),
+            trace: Default::default(),
+            eta: Default::default(),
+            potentiate: Default::default(),
+            w_min: Default::default(),
+            w_max: Default::default(),
+            w_new: Default::default(),
+            ext_trace: Default::default(),
+            ext_eta: Default::default(),
+            amp: Default::default(),
+            ext_w: Default::default(),
+            ext_min: Default::default(),
+            ext_max: Default::default(),
+            clamp: Default::default(),
+            narrow: Default::default(),
+            shift: constant(ETA_SHR as u64),
+        }
+    }
+}
+
+impl<const W: usize> Logic for WeightUpdate<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Δw = (trace · eta) >> 8, 0 ..= 254.
+        self.ext_trace.x.next = self.trace.val();
+        self.ext_eta.x.next = self.eta.val();
+        self.amp.x.next = (self.ext_trace.y.val() * self.ext_eta.y.val()) >> self.shift.val();
+        self.ext_w.x.next = unsigned_cast(self.w.val());
+        self.ext_min.x.next = unsigned_cast(self.w_min.val());
+        self.ext_max.x.next = unsigned_cast(self.w_max.val());
+        self.clamp.w.next = self.ext_w.y.val();
+        self.clamp.amp.next = self.amp.y.val();
+        self.clamp.potentiate.next = self.potentiate.val();
+        self.clamp.lo.next = self.ext_min.y.val();
+        self.clamp.hi.next = self.ext_max.y.val();
+        self.narrow.x.next = self.clamp.y.val();
+        self.w_new.next = signed_cast(self.narrow.y.val());
+    }
+}
+
+/// `min(max(w ± amp, lo), hi)` on 18-bit two's complement values (leaf of
+/// [`WeightUpdate`]). `w ± amp` is exact: `|w| <= 2^15`, `amp <= 254`.
+#[derive(LogicBlock)]
+pub struct AddClamp {
+    pub w: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub potentiate: Signal<In, Bit>,
+    pub lo: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub hi: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub y: Signal<Out, Bits<WEIGHT_SUM_W>>,
+    half: Constant<Bits<WEIGHT_SUM_W>>,
+    sum: Signal<Local, Bits<WEIGHT_SUM_W>>,
+    lo_clamped: Signal<Local, Bits<WEIGHT_SUM_W>>,
+}
+
+impl Default for AddClamp {
+    fn default() -> Self {
+        Self {
+            w: Default::default(),
+            amp: Default::default(),
+            potentiate: Default::default(),
+            lo: Default::default(),
+            hi: Default::default(),
+            y: Default::default(),
+            half: constant(1 << (WEIGHT_SUM_W - 1)),
+            sum: Default::default(),
+            lo_clamped: Default::default(),
+        }
+    }
+}
+
+impl Logic for AddClamp {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.potentiate.val() {
+            self.sum.next = self.w.val() + self.amp.val();
+        } else {
+            self.sum.next = self.w.val() - self.amp.val();
+        }
+        // Signed compares on sign-flipped patterns.
+        if (self.sum.val() ^ self.half.val()) < (self.lo.val() ^ self.half.val()) {
+            self.lo_clamped.next = self.lo.val();
+        } else {
+            self.lo_clamped.next = self.sum.val();
+        }
+        if (self.lo_clamped.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+            self.y.next = self.hi.val();
+        } else {
+            self.y.next = self.lo_clamped.val();
+        }
+    }
+}
+
+/// Trace step (spec §4.1, §3 phases 4 and 6):
+/// `x_new = spike ? min(decay(x, α) + inc, 255) : decay(x, α)`.
+///
+/// | port | dir | type |
+/// |---|---|---|
+/// | `x` | in | unsigned 8 |
+/// | `alpha` | in | unsigned 16, Q1.15 ≤ 32768 |
+/// | `spike` | in | 1 |
+/// | `inc` | in | unsigned 8 |
+/// | `x_new` | out | unsigned 8 |
+///
+/// Depth: 16 × 16 multiply ([`UDecay`], 8 × 16 after constant propagation) → 9-bit add →
+/// 8-bit saturation mux → spike mux.
+#[derive(LogicBlock, Default)]
+pub struct TraceUpdate {
+    pub x: Signal<In, Bits<TRACE_W>>,
+    pub alpha: Signal<In, Bits<ALPHA_W>>,
+    pub spike: Signal<In, Bit>,
+    pub inc: Signal<In, Bits<TRACE_W>>,
+    pub x_new: Signal<Out, Bits<TRACE_W>>,
+    ext_x: ZeroExtend<TRACE_W, MUL_W>,
+    decay: UDecay,
+    // decay(x) <= x < 2^8: the dropped bits are 0.
+    narrow: Narrow<MUL_W, { TRACE_W + 1 }>,
+    ext_inc: ZeroExtend<TRACE_W, { TRACE_W + 1 }>,
+    sat: TraceSat,
+}
+
+impl Logic for TraceUpdate {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_x.x.next = self.x.val();
+        self.decay.x.next = self.ext_x.y.val();
+        self.decay.alpha.next = self.alpha.val();
+        self.narrow.x.next = self.decay.y.val();
+        self.ext_inc.x.next = self.inc.val();
+        self.sat.d.next = self.narrow.y.val();
+        self.sat.inc.next = self.ext_inc.y.val();
+        self.sat.spike.next = self.spike.val();
+        self.x_new.next = self.sat.y.val();
+    }
+}
+
+/// `spike ? min(d + inc, 255) : d` on 9-bit zero-extended operands (leaf of
+/// [`TraceUpdate`]; `d`, `inc` < 2^8, so `d + inc` is exact in 9 bits).
+#[derive(LogicBlock)]
+pub struct TraceSat {
+    pub d: Signal<In, Bits<{ TRACE_W + 1 }>>,
+    pub inc: Signal<In, Bits<{ TRACE_W + 1 }>>,
+    pub spike: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<TRACE_W>>,
+    full: Constant<Bits<{ TRACE_W + 1 }>>,
+    max: Constant<Bits<TRACE_W>>,
+    sum: Signal<Local, Bits<{ TRACE_W + 1 }>>,
+}
+
+impl Default for TraceSat {
+    fn default() -> Self {
+        Self {
+            d: Default::default(),
+            inc: Default::default(),
+            spike: Default::default(),
+            y: Default::default(),
+            full: constant(1 << TRACE_W),
+            max: constant((1 << TRACE_W) - 1),
+            sum: Default::default(),
+        }
+    }
+}
+
+impl Logic for TraceSat {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sum.next = self.d.val() + self.inc.val();
+        if !self.spike.val() {
+            self.y.next = self.d.val().get_bits::<TRACE_W>(0);
+        } else if self.sum.val() >= self.full.val() {
+            self.y.next = self.max.val();
+        } else {
+            self.y.next = self.sum.val().get_bits::<TRACE_W>(0);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Top-level designs.
+
+pub mod loopback;
+
+pub use loopback::UartLoopback;

@@ -1,0 +1,8 @@
+//! Small building blocks with lint-clean Verilog (rust-hdl's own `DFF` and
+//! `SynchronousFIFO` make Verilator `-Wall` warn; see docs/hdl.md).
+
+pub mod fifo;
+pub mod reg;
+
+pub use fifo::Fifo;
+pub use reg::Reg;
