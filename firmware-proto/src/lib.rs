@@ -13,6 +13,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod command;
+#[cfg(feature = "std")]
+pub mod config;
 pub mod frame;
 pub mod params;
 pub mod records;
@@ -22,6 +24,8 @@ pub mod records;
 pub mod fuzzing;
 
 pub use command::*;
+#[cfg(feature = "std")]
+pub use config::{ConfigError, CoreConfig, SUPPORTED_LANES};
 pub use frame::*;
 pub use params::*;
 pub use records::{
