@@ -16,11 +16,15 @@
 pub mod core;
 pub mod cyclesim;
 pub mod frame;
+pub mod generate;
+pub mod sim_models;
 pub mod tools;
 pub mod top;
 pub mod uart;
 pub mod widgets;
 
+pub use generate::{generate_core, GeneratedCore};
+pub use sim_models::{sim_core_configs, sim_models, SimModel};
 pub use tools::{lint_with_verilator, synth_ice40};
 
 use rust_hdl::prelude::*;

@@ -7,3 +7,9 @@ pub use neurofab_proto::{CoreShape, NeuronParams, NeuronState, ParamError, StdpP
 
 pub mod model;
 pub use model::{Core, EventCounters, ModelError};
+
+pub mod server;
+pub use server::ModelServer;
+
+pub mod rtl;
+pub use rtl::{RtlError, RtlSim, UartLink};

@@ -42,12 +42,16 @@
 //! zero warnings and no `-Wno-…` option (tests/core_lint.rs).
 
 pub mod arith;
+pub mod engine;
+pub mod executor;
 pub mod neuron;
 pub mod stdp;
 
 pub use arith::{
     ClampAlpha, Decay, DecayJoin, Narrow, Sat16, SignExtend, SignMag, UDecay, ZeroExtend,
 };
+pub use engine::{Engine, LanePattern};
+pub use executor::{ExecFsm, Executor};
 pub use neuron::{FireLogic, NeuronFinish, NeuronLeak, NeuronUpdate, NeuronUpdatePipe};
 pub use stdp::{AddClamp, TraceSat, TraceUpdate, WeightUpdate};
 

@@ -5,12 +5,17 @@
 //! below so that HDL code writes `crate::frame::CRC_POLY`.
 
 pub mod crc16;
+pub mod rx_path;
+pub mod tx_path;
 
 pub use crc16::{Crc16, Crc16Bit, Crc16Next};
+pub use rx_path::{Concat, RxPath, ZeroExtend, RX_QUEUE_DEPTH, RX_QUEUE_GOOD};
+pub use tx_path::TxPath;
 
 /// Wire-format constants and the bit-serial CRC reference model, from `neurofab-proto`.
 pub use neurofab_proto::frame::{
-    crc16, crc16_update, CRC_CHECK, CRC_INIT, CRC_POLY, CRC_XOROUT, ESC, ESC_XOR, FLAG,
+    crc16, crc16_update, CRC_CHECK, CRC_INIT, CRC_POLY, CRC_XOROUT, ESC, ESC_XOR, FLAG, HEADER_LEN,
+    MAX_PAYLOAD, MIN_BODY_LEN, OFF_SEQ,
 };
 
 // The HDL CRC blocks implement an MSB-first, non-reflected CRC with xorout 0; fail the

@@ -1,5 +1,7 @@
 //! Top-level designs.
 
 pub mod loopback;
+pub mod neurocore;
 
 pub use loopback::UartLoopback;
+pub use neurocore::NeuroCore;

@@ -2,7 +2,11 @@
 //! `SynchronousFIFO` make Verilator `-Wall` warn; see docs/hdl.md).
 
 pub mod fifo;
+pub mod gather;
+pub mod ram;
 pub mod reg;
 
 pub use fifo::Fifo;
+pub use gather::{ByteGather, ByteSelect};
+pub use ram::Ram;
 pub use reg::Reg;
