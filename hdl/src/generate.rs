@@ -32,56 +32,34 @@ impl MemoryInfo {
     }
 }
 
-/// The memories of a core (docs/rtl.md §5).
+/// The memories of a core (docs/hdl.md, "Engine", and the receive path).
 pub fn memories(cfg: &CoreConfig) -> Vec<MemoryInfo> {
     let p = cfg.lanes as usize;
     let n = cfg.neurons();
     let s = cfg.sources();
     let g = cfg.groups();
     let w = cfg.shape.weight_bits as usize;
+    let r = cfg.replay_depth as usize;
+    let mem = |name, instances, words, bits| MemoryInfo {
+        name,
+        instances,
+        words,
+        bits,
+    };
     vec![
-        MemoryInfo {
-            name: "weights (per lane bank)",
-            instances: p,
-            words: s * g,
-            bits: w,
-        },
-        MemoryInfo {
-            name: "plasticity mask (per lane bank)",
-            instances: p,
-            words: s * g,
-            bits: 1,
-        },
-        MemoryInfo {
-            name: "neuron parameters",
-            instances: 1,
-            words: n,
-            bits: 96,
-        },
-        MemoryInfo {
-            name: "neuron state (v, i, r, y)",
-            instances: 1,
-            words: n,
-            bits: 48,
-        },
-        MemoryInfo {
-            name: "pre-traces x",
-            instances: 1,
-            words: s,
-            bits: 8,
-        },
-        MemoryInfo {
-            name: "replay store (F bitmaps)",
-            instances: 1,
-            words: cfg.replay_depth as usize * bitmap_bytes(n),
-            bits: 8,
-        },
-        MemoryInfo {
-            name: "receive ring",
-            instances: 1,
-            words: cfg.rx_buffer as usize,
-            bits: 8,
-        },
+        mem("weights (lane banks)", p, s * g, w),
+        mem("plasticity mask (lane banks)", p, s * g, 1),
+        mem("neuron parameters", 1, n, 96),
+        mem("v, i, r", 1, n, 40),
+        mem("post-traces y (lane banks)", p, g, 8),
+        mem("pre-traces x (lane banks)", p, s.div_ceil(p), 8),
+        mem("synaptic sums (lane banks)", p, g, 29),
+        mem("active sources", 1, s, 1),
+        mem("source list", 1, s, 28),
+        mem("fired list", 1, n, 28),
+        mem("replay store (F bitmaps)", 1, r * bitmap_bytes(n), 8),
+        mem("replay counts", 1, r, 13),
+        mem("receive ring", 1, cfg.rx_buffer as usize, 8),
     ]
 }
 
@@ -126,4 +104,170 @@ pub fn generate_core(cfg: &CoreConfig) -> Result<GeneratedCore, neurofab_proto::
         verilog,
         verilog_hash,
     })
+}
+
+/// Clock cycles the engine needs for one STEP (docs/hdl.md, "Phases and exact cycles";
+/// checked cycle by cycle by `hdl/tests/engine.rs`):
+///
+/// `S + N + 5 + (L > 0 ? G·(L + 3) : G) + (learning ? F·(C + 3) + 1 : 0)`
+///
+/// with S = M + N sources, G = ceil(N/P) groups, C = ceil(S/P) column chunks,
+/// L = |S(t)| active sources and F = |F(t)| neurons fired.
+pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: bool) -> u64 {
+    let s = cfg.sources() as u64;
+    let n = cfg.neurons() as u64;
+    let g = cfg.groups() as u64;
+    let c = s.div_ceil(cfg.lanes as u64);
+    let deliver = if active_sources > 0 {
+        g * (active_sources + 3)
+    } else {
+        g
+    };
+    let potentiate = if learning { fired * (c + 3) + 1 } else { 0 };
+    s + n + 5 + deliver + potentiate
+}
+
+/// Expected cycles per step when every neuron fires with probability `p_fire` and every
+/// input with probability `p_input` per step (the means of L and F).
+pub fn expected_step_cycles(cfg: &CoreConfig, p_fire: f64, p_input: f64, learning: bool) -> f64 {
+    let n = cfg.neurons() as f64;
+    let f = p_fire * n;
+    let l = f + p_input * cfg.inputs() as f64;
+    let s = cfg.sources() as f64;
+    let g = cfg.groups() as f64;
+    let c = (s / cfg.lanes as f64).ceil();
+    // L > 0 almost always at these rates; G·(L + 3) is linear in L, so the mean is exact.
+    let deliver = g * (l + 3.0);
+    let potentiate = if learning { f * (c + 3.0) + 1.0 } else { 0.0 };
+    s + n + 5.0 + deliver + potentiate
+}
+
+impl GeneratedCore {
+    /// A human-readable report: configuration, memories, cycle model, Verilog hash.
+    pub fn report(&self) -> String {
+        use std::fmt::Write;
+        let c = &self.config;
+        let mut r = String::new();
+        let _ = writeln!(r, "neurofab core");
+        let _ = writeln!(
+            r,
+            "  neurons N = {}, inputs M = {}, weight bits W = {}, lanes P = {}",
+            c.shape.neurons, c.shape.inputs, c.shape.weight_bits, c.lanes
+        );
+        let _ = writeln!(
+            r,
+            "  clock {} Hz, UART {} baud ({} cycles per bit), step window {}, replay depth {}, receive ring {} B",
+            c.clock_hz,
+            c.baud,
+            c.cycles_per_bit(),
+            c.step_window,
+            c.replay_depth,
+            c.rx_buffer
+        );
+        let _ = writeln!(
+            r,
+            "  verilog: {} bytes, FNV-1a {:016x}",
+            self.verilog.len(),
+            self.verilog_hash
+        );
+        let _ = writeln!(
+            r,
+            "memories (no init files: cleared by the power-on full reset)"
+        );
+        let mut total = 0;
+        for m in memories(c) {
+            let _ = writeln!(
+                r,
+                "  {:<34} {:>2} x {:>8} words x {:>2} bits = {:>9} bits",
+                m.name,
+                m.instances,
+                m.words,
+                m.bits,
+                m.total_bits()
+            );
+            total += m.total_bits();
+        }
+        let _ = writeln!(
+            r,
+            "  total {total} bits ({:.1} kbit)",
+            total as f64 / 1024.0
+        );
+        let _ = writeln!(
+            r,
+            "cycles per step (docs/hdl.md): S + N + 5 + G·(L + 3) + [learning] F·(C + 3) + 1"
+        );
+        let _ = writeln!(
+            r,
+            "  S = M+N = {}, G = ceil(N/P) = {}, C = ceil(S/P) = {}; L = active sources, F = fired neurons",
+            c.sources(),
+            c.groups(),
+            c.sources().div_ceil(c.lanes as usize)
+        );
+        for (label, p) in [
+            ("15 Hz at 1 ms/step (1.5 %)", 0.015),
+            ("5 % per step", 0.05),
+            ("15 % per step", 0.15),
+        ] {
+            let off = expected_step_cycles(c, p, p, false);
+            let on = expected_step_cycles(c, p, p, true);
+            let _ = writeln!(
+                r,
+                "  {label:<27} STDP off {off:>8.0} cycles ({:>8.0} steps/s), on {on:>8.0} cycles ({:>8.0} steps/s)",
+                c.clock_hz as f64 / off,
+                c.clock_hz as f64 / on
+            );
+        }
+        r
+    }
+
+    /// Writes `neurofab_core.v` and `report.txt` into `dir` (created if missing); returns
+    /// the paths written.
+    pub fn write_to(&self, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let v = dir.join("neurofab_core.v");
+        std::fs::write(&v, &self.verilog)?;
+        let rep = dir.join("report.txt");
+        std::fs::write(&rep, self.report())?;
+        Ok(vec![v, rep])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_core_meets_the_step_budget_at_15_hz() {
+        // Issue 3: N = 256 at about 15 Hz with STDP on, at most 2,000 cycles per step.
+        let cfg = CoreConfig::DEFAULT;
+        let c = expected_step_cycles(&cfg, 0.015, 0.015, true);
+        assert!(c < 2000.0, "{c}");
+        // The formula at a concrete step: 5 sources active, 4 fired, learning on.
+        assert_eq!(
+            step_cycles(&cfg, 5, 4, true),
+            320 + 256 + 5 + 64 * 8 + 4 * 83 + 1
+        );
+        assert_eq!(step_cycles(&cfg, 0, 0, false), 320 + 256 + 5 + 64);
+    }
+
+    #[test]
+    fn report_names_memories_and_hash() {
+        let cfg = CoreConfig {
+            lanes: 2,
+            ..CoreConfig::with_shape(neurofab_proto::CoreShape {
+                neurons: 6,
+                inputs: 2,
+                weight_bits: 4,
+            })
+        };
+        let g = generate_core(&cfg).unwrap();
+        let r = g.report();
+        assert!(
+            r.contains("weights (lane banks)") && r.contains(&format!("{:016x}", g.verilog_hash))
+        );
+        let dir = std::env::temp_dir().join(format!("nf-gen-{}", std::process::id()));
+        let files = g.write_to(&dir).unwrap();
+        assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), g.verilog);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

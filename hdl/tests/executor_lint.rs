@@ -1,4 +1,5 @@
-//! The executor and its data register lint clean under `verilator --lint-only -Wall`.
+//! The executor, its data register and whole generated cores lint clean under
+//! `verilator --lint-only -Wall` (zero warnings, no waivers).
 
 use neurofab_hdl::core::{verilog_of, Executor};
 use neurofab_hdl::lint_with_verilator;
@@ -41,4 +42,24 @@ fn neurocore_lints_clean() {
     };
     let core = neurofab_hdl::generate_core(&cfg).unwrap();
     lint(&core.verilog);
+}
+
+/// The default core (N = 256, M = 64, W = 8, P = 4) and a P = 8, 16-bit-weight core: zero
+/// warnings with each module in its own file (docs/rtl.md §7).
+#[test]
+fn default_and_wide_cores_lint_clean() {
+    lint(
+        &neurofab_hdl::generate_core(&CoreConfig::DEFAULT)
+            .unwrap()
+            .verilog,
+    );
+    let wide = CoreConfig {
+        lanes: 8,
+        ..CoreConfig::with_shape(CoreShape {
+            neurons: 20,
+            inputs: 9,
+            weight_bits: 16,
+        })
+    };
+    lint(&neurofab_hdl::generate_core(&wide).unwrap().verilog);
 }

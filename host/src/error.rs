@@ -17,6 +17,12 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DEVICE: i32 = 3;
 /// Exit code: a file could not be read or written.
 pub const EXIT_IO: i32 = 4;
+/// Exit code: the link failed (port missing or vanished, timeouts).
+pub const EXIT_LINK: i32 = 5;
+/// Exit code: the port answered, but not as a neurofab core (garbage, wrong magic).
+pub const EXIT_NOT_A_CORE: i32 = 6;
+/// Exit code: a neurofab core speaking another protocol version.
+pub const EXIT_VERSION: i32 = 7;
 
 /// A text file whose byte offsets can be turned into `line:col` positions.
 #[derive(Debug, Clone)]
@@ -171,7 +177,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The device failed (exit code 3).
+    /// The device failed (exit code 3, or 5/6/7 for link, not-a-core, version).
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -190,7 +196,7 @@ impl Error {
         match self {
             Error::Config(_) => EXIT_USAGE,
             Error::Io { .. } => EXIT_IO,
-            Error::Device(_) => EXIT_DEVICE,
+            Error::Device(e) => e.exit_code(),
         }
     }
 }

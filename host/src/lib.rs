@@ -15,8 +15,13 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod device;
+pub mod digits;
 pub mod error;
+pub mod generate;
 pub mod inputs;
+pub mod link;
+pub mod npy;
+pub mod plot;
 pub mod run;
 
 pub use compile::{compile, CompiledNetwork, QuantReport};

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::compile::CompiledNetwork;
 use crate::device::{Counters, Device, DeviceError};
 use crate::inputs::SpikeTrain;
+use crate::link::LinkStats;
 
 /// The output of a run.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +17,13 @@ pub struct RunResult {
     pub input_spikes: usize,
     pub wall: Duration,
     pub counters: Counters,
+    /// Link statistics at the end of the run (devices behind a link; cumulative
+    /// since the device was opened, so they include the upload).
+    pub link: Option<LinkStats>,
+    /// Link statistics of the run alone (the steps), for link utilisation.
+    pub run_link: Option<LinkStats>,
+    /// The link's baud rate, if it has one.
+    pub baud: Option<u32>,
 }
 
 /// Per-population firing statistics.
@@ -35,18 +43,16 @@ pub fn run(
     steps: u32,
     mut progress: impl FnMut(u32),
 ) -> Result<RunResult, DeviceError> {
+    let before = dev.link_stats();
     let start = Instant::now();
     let mut spikes = Vec::new();
-    let mut input_spikes = 0;
-    for t in 0..steps {
-        let inp = train.at(t);
-        input_spikes += inp.len();
-        let fired = dev.step(inp)?;
+    let input_spikes = (0..steps).map(|t| train.at(t).len()).sum();
+    dev.run_train(train, steps, &mut |t, fired| {
         spikes.extend(fired.iter().map(|&n| (t, n)));
         if t % 1024 == 1023 {
             progress(t + 1);
         }
-    }
+    })?;
     progress(steps);
     let wall = start.elapsed();
     let counters = dev.counters()?;
@@ -56,6 +62,12 @@ pub fn run(
         input_spikes,
         wall,
         counters,
+        link: dev.link_stats(),
+        run_link: match (dev.link_stats(), before) {
+            (Some(a), Some(b)) => Some(a.since(&b)),
+            _ => None,
+        },
+        baud: dev.baud(),
     })
 }
 
@@ -98,6 +110,17 @@ impl RunResult {
             .collect()
     }
 
+    /// Fraction of the line rate used in each direction (host→device,
+    /// device→host) by the steps over the run's wall time, if the link has a baud rate.
+    pub fn link_utilisation(&self) -> Option<(f64, f64)> {
+        let (l, b) = (self.run_link?, f64::from(self.baud?));
+        let s = self.wall.as_secs_f64().max(1e-9);
+        Some((
+            l.bytes_sent as f64 * 10.0 / b / s,
+            l.bytes_received as f64 * 10.0 / b / s,
+        ))
+    }
+
     pub fn steps_per_second(&self) -> f64 {
         let s = self.wall.as_secs_f64();
         if s > 0.0 {
@@ -123,7 +146,13 @@ impl RunResult {
             if rates.is_empty() { "-".into() } else { rates.join(", ") },
             self.wall.as_secs_f64(),
             self.steps_per_second(),
-        )
+        ) + &match self.link {
+            Some(l) => format!(
+                "; link: {} frames sent, {} retransmissions, {} bad frames received, {} timeouts",
+                l.frames_sent, l.retransmissions, l.bad_frames, l.timeouts
+            ),
+            None => String::new(),
+        }
     }
 
     /// The summary as a JSON object.
@@ -149,6 +178,9 @@ impl RunResult {
             "wall_seconds": self.wall.as_secs_f64(),
             "steps_per_second": self.steps_per_second(),
             "synaptic_events": self.counters.delivered + self.counters.potentiation,
+            "retransmissions": self.link.map_or(0, |l| l.retransmissions),
+            "link": self.link,
+            "link_utilisation": self.link_utilisation().map(|(up, down)| serde_json::json!({"host_to_device": up, "device_to_host": down})),
         })
         .to_string()
     }

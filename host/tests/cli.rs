@@ -280,12 +280,13 @@ fn unknown_device_lists_devices() {
         "run",
         example("balanced.toml").to_str().unwrap(),
         "--device",
-        "rtl",
+        "gpu",
     ]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("unknown device \"rtl\"") && err.contains("available devices: model"),
+        err.contains("unknown device \"gpu\"")
+            && err.contains("available devices: model, proto-model, serial:PATH[@BAUD], rtl"),
         "{err}"
     );
 }

@@ -388,7 +388,11 @@ fn garbage_truncation_bitflips_and_oversize() {
         }
     }
     // No stray bytes afterwards.
-    assert!(p.rtl.drain_idle(50).is_empty());
+    assert!(p
+        .rtl
+        .send_and_drain(&[], 50, MAX_CYCLES)
+        .unwrap()
+        .is_empty());
     report("garbage", &p);
 }
 
@@ -432,4 +436,175 @@ fn replay_gap_and_unknown_commands() {
     );
     p.cmd(&Command::Identify);
     p.read_all();
+}
+
+// ---- cycle accounting -----------------------------------------------------------------
+
+/// The engine takes exactly the documented number of cycles per STEP
+/// (`neurofab_hdl::generate::step_cycles`, docs/hdl.md), measured on the RTL's `busy` pin.
+#[test]
+fn step_cycles_match_the_formula() {
+    for (model, learning) in [
+        ("core_small", true),
+        ("core_odd", false),
+        ("core_odd", true),
+    ] {
+        let Some(mut p) = pair(model) else { return };
+        let net = rate_net(&p.cfg, 0.3, learning);
+        p.upload(&net);
+        p.meter = Some(Default::default());
+        let mut rng = rng(5);
+        let mut prev_fired = 0u64;
+        let mut predicted = Vec::new();
+        for _ in 0..40 {
+            let inputs: Vec<u16> = (0..net.m).filter(|_| rng.random_bool(0.3)).collect();
+            let fired = p.steps(std::slice::from_ref(&inputs), &[false]);
+            let f = fired[0].len() as u64;
+            predicted.push(neurofab_hdl::generate::step_cycles(
+                &p.cfg,
+                inputs.len() as u64 + prev_fired,
+                f,
+                learning,
+            ));
+            prev_fired = f;
+        }
+        // `busy` is high from the edge that samples op_start; the formula also counts the
+        // cycle in which op_start is presented.
+        let measured: Vec<u64> = p
+            .meter
+            .take()
+            .unwrap()
+            .step_cycles
+            .iter()
+            .map(|c| c + 1)
+            .collect();
+        assert_eq!(measured, predicted, "{model}, learning {learning}");
+        assert!(
+            predicted.iter().any(|&c| c != predicted[0]),
+            "the workload varied"
+        );
+    }
+}
+
+/// Every validation rule of protocol §5.1 gives the same NACK (code and detail) on the RTL
+/// as on the reference device, and changes nothing: a battery of invalid frames on cores
+/// with 5-bit and 12-bit (two bytes on the wire) weights.
+#[test]
+fn validation_nacks_match() {
+    use neurofab_proto::*;
+    for model in ["core_odd", "core_wide"] {
+        let Some(mut p) = pair(model) else { return };
+        let shape = p.cfg.shape;
+        let (n, m, s) = (shape.neurons, shape.inputs, shape.sources() as u16);
+        let wb = weight_bytes(shape.weight_bits);
+        let mut frames: Vec<(u8, Vec<u8>)> = Vec::new();
+        let le = |v: u16| v.to_le_bytes();
+        // Lengths.
+        frames.push((CMD_IDENTIFY, vec![0]));
+        frames.push((CMD_RESET, vec![]));
+        frames.push((CMD_RESET, vec![0x04]));
+        frames.push((CMD_READ_STDP, vec![1]));
+        frames.push((CMD_RUN, vec![1, 0, 0]));
+        frames.push((CMD_STEP, vec![0, 0, 0]));
+        frames.push((CMD_STEP, vec![0, 0, 0, 0, 0, 1]));
+        frames.push((CMD_STEP, vec![0, 0, 0, 0, 0, 2, 0, 1]));
+        frames.push((CMD_STEP, vec![0, 0, 0, 0, 0, 0xFF, 0xFF]));
+        frames.push((CMD_STEP, vec![0, 0, 0, 0, 1]));
+        frames.push((CMD_STEP, vec![0, 0, 0, 0, 7]));
+        // Ranges.
+        frames.push((CMD_READ_STATE, [&le(0)[..], &[0]].concat()));
+        frames.push((CMD_READ_STATE, [&le(n - 1)[..], &[2]].concat()));
+        frames.push((CMD_READ_STATE, [&le(0xFFFF)[..], &[1]].concat()));
+        frames.push((CMD_READ_NEURON_PARAMS, [&le(0)[..], &[86]].concat()));
+        frames.push((CMD_READ_PRE_TRACES, [le(s), le(1)].concat()));
+        frames.push((CMD_READ_PRE_TRACES, [le(0), le(0)].concat()));
+        frames.push((CMD_READ_WEIGHTS, [le(s), le(0), le(1)].concat()));
+        frames.push((CMD_READ_WEIGHTS, [le(0), le(n), le(1)].concat()));
+        frames.push((CMD_READ_WEIGHTS, [le(0), le(1), le(n)].concat()));
+        frames.push((CMD_READ_MASK, [le(0), le(0), le(0)].concat()));
+        frames.push((CMD_WRITE_WEIGHTS, [le(0), le(0)].concat()));
+        frames.push((
+            CMD_WRITE_WEIGHTS,
+            [&le(1)[..], &le(0), &le(2), &vec![0; 2 * wb + 1]].concat(),
+        ));
+        // Values.
+        let hi = (1i32 << (shape.weight_bits - 1)) as i16; // one past the largest weight
+        let mut bad_w = [le(1), le(0), le(3)].concat();
+        for w in [1i16, hi, -1] {
+            bad_w.extend(&w.to_le_bytes()[..wb]);
+        }
+        frames.push((CMD_WRITE_WEIGHTS, bad_w));
+        let mut bad_w2 = [le(2), le(1), le(2)].concat();
+        for w in [-hi, -hi - 1] {
+            bad_w2.extend(&w.to_le_bytes()[..wb]);
+        }
+        frames.push((CMD_WRITE_WEIGHTS, bad_w2));
+        frames.push((
+            CMD_WRITE_MASK,
+            [&le(0)[..], &le(0), &le(3), &[0b1000]].concat(),
+        ));
+        frames.push((
+            CMD_WRITE_MASK,
+            [&le(0)[..], &le(0), &le(3), &[0b111, 0]].concat(),
+        ));
+        let mut params = vec![0u8; 3 + 2 * NEURON_PARAMS_LEN];
+        params[2] = 2;
+        let good = NeuronParams::RESET;
+        let mut rec = [0u8; NEURON_PARAMS_LEN];
+        encode_neuron_params(&good, &mut rec);
+        params[3..15].copy_from_slice(&rec);
+        params[15..27].copy_from_slice(&rec);
+        for (off, val) in [(11usize, 16 - shape.weight_bits + 1), (6, 0x01), (8, 0x01)] {
+            let mut f = params.clone();
+            f[15 + off] = val;
+            if off != 11 {
+                f[15 + off + 1] = 0x80; // 0x8001 > 32768
+            }
+            frames.push((CMD_WRITE_NEURON_PARAMS, f));
+        }
+        let mut stdp = [0u8; STDP_PARAMS_LEN];
+        encode_stdp_params(&StdpParams::reset(&shape), &mut stdp);
+        for (off, bytes) in [
+            (0usize, vec![0x02]),
+            (5, vec![1]),
+            (10, vec![0x01, 0x80]),
+            (12, vec![0x01, 0x80]),
+            (6, hi.to_le_bytes().to_vec()),
+            (8, (-hi - 1).to_le_bytes().to_vec()),
+            (8, hi.to_le_bytes().to_vec()),
+        ] {
+            let mut f = stdp.to_vec();
+            f[off..off + bytes.len()].copy_from_slice(&bytes);
+            frames.push((CMD_WRITE_STDP, f));
+        }
+        // Spike sets: out of range, not ascending, bitmap padding.
+        let list = |idx: &[u16]| {
+            let mut v = vec![0, 0, 0, 0, SPIKES_LIST];
+            v.extend(le(idx.len() as u16));
+            for &i in idx {
+                v.extend(le(i));
+            }
+            v
+        };
+        frames.push((CMD_STEP, list(&[m])));
+        frames.push((CMD_STEP, list(&[0, 2, 2])));
+        frames.push((CMD_STEP, list(&[1, 0])));
+        let mut bm = vec![0, 0, 0, 0, SPIKES_BITMAP];
+        bm.extend(vec![0u8; (m as usize).div_ceil(8)]);
+        if m % 8 != 0 {
+            *bm.last_mut().unwrap() = 0x80;
+        }
+        frames.push((CMD_STEP, bm));
+        for (k, (t, payload)) in frames.iter().enumerate() {
+            let f = encode_frame_vec(*t, k as u8, payload).unwrap();
+            let reply = p.raw(&f, &format!("{model}: invalid frame {k} type {t:#04x}"));
+            let r = decode_replies(&reply, &p.cfg);
+            assert!(
+                matches!(r.as_slice(), [Reply::Nack { .. }]),
+                "{model}: frame {k} ({t:#04x} {payload:02X?}) was not refused: {r:?}"
+            );
+        }
+        p.read_all();
+        report(model, &p);
+    }
 }

@@ -251,6 +251,11 @@ pub struct ExecFsm {
     h_format: Signal<Local, Bits<8>>,
     h_list_count: Signal<Local, Bits<16>>,
     h_list_count32: Signal<Local, Bits<32>>,
+    /// A 16-bit value lies in the signed W-bit range iff its bits 15 .. W-1 are all equal
+    /// (written so that W = 16 gives no constant comparison, Verilator UNSIGNED/CMPCONST).
+    weight_fits: Signal<Local, Bit>,
+    wmin_fits: Signal<Local, Bit>,
+    wmax_fits: Signal<Local, Bit>,
 
     // Constants (docs/hdl.md: no literals in kernels): lengths, limits and codes, all
     // from neurofab-proto and the configuration.
@@ -322,9 +327,9 @@ pub struct ExecFsm {
     weight_wide: Constant<Bit>,
     /// 16 − W: the largest valid w_shift.
     max_w_shift: Constant<Bits<8>>,
-    /// Sign-flipped W-bit range bounds (signed compare = unsigned compare of `x ^ 0x8000`).
-    wmin_key: Constant<Bits<16>>,
-    wmax_key: Constant<Bits<16>>,
+    /// W − 1, and `0xFFFF >> (W − 1)`: the top bits of a W-bit value sign-extended to 16.
+    w_top: Constant<Bits<16>>,
+    w_top_ones: Constant<Bits<16>>,
     // Lengths and per-frame limits.
     len_identity: Constant<Bits<16>>,
     len_reset: Constant<Bits<16>>,
@@ -385,7 +390,6 @@ impl ExecFsm {
         let shape = cfg.shape;
         let w = shape.weight_bits;
         let m = shape.inputs as usize;
-        let flip = |x: i16| c16((x as u16 ^ 0x8000) as usize);
         ExecFsm {
             clock: Default::default(),
             head_valid: Default::default(),
@@ -475,6 +479,9 @@ impl ExecFsm {
             h_format: Default::default(),
             h_list_count: Default::default(),
             h_list_count32: Default::default(),
+            weight_fits: Default::default(),
+            wmin_fits: Default::default(),
+            wmax_fits: Default::default(),
             zero16: c16(0),
             one16: c16(1),
             two16: c16(2),
@@ -542,8 +549,8 @@ impl ExecFsm {
             weight_bytes: c16(weight_bytes(w)),
             weight_wide: Constant::new(weight_bytes(w) == 2),
             max_w_shift: c8(16 - w),
-            wmin_key: flip(shape.weight_min()),
-            wmax_key: flip(shape.weight_max()),
+            w_top: c16(w as usize - 1),
+            w_top_ones: c16(0xFFFF >> (w - 1)),
             len_identity: c16(IDENTITY_LEN),
             len_reset: c16(1),
             len_nrange: c16(3),
@@ -656,6 +663,15 @@ impl Logic for ExecFsm {
             self.weight16.next = ((self.rec.q.val().get_bits::<16>(96) >> 8) ^ self.sign8_16.val())
                 - self.sign8_16.val();
         }
+
+        self.weight_fits.next = ((self.weight16.val() >> self.w_top.val()) == self.zero16.val())
+            | ((self.weight16.val() >> self.w_top.val()) == self.w_top_ones.val());
+        self.wmin_fits.next = ((self.rec.q.val().get_bits::<16>(48) >> self.w_top.val())
+            == self.zero16.val())
+            | ((self.rec.q.val().get_bits::<16>(48) >> self.w_top.val()) == self.w_top_ones.val());
+        self.wmax_fits.next = ((self.rec.q.val().get_bits::<16>(64) >> self.w_top.val())
+            == self.zero16.val())
+            | ((self.rec.q.val().get_bits::<16>(64) >> self.w_top.val()) == self.w_top_ones.val());
 
         // The byte EmitByte sends.
         self.ebyte.next = self.zero8.val();
@@ -1273,19 +1289,14 @@ impl Logic for ExecFsm {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_alpha_post.val();
                     self.state.d.next = Ex::Nack;
-                } else if ((self.rec.q.val().get_bits::<16>(48) ^ self.sign16.val())
-                    < self.wmin_key.val())
-                    | ((self.rec.q.val().get_bits::<16>(48) ^ self.sign16.val())
-                        > self.wmax_key.val())
+                } else if !self.wmin_fits.val()
                     | ((self.rec.q.val().get_bits::<16>(48) ^ self.sign16.val())
                         > (self.rec.q.val().get_bits::<16>(64) ^ self.sign16.val()))
                 {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_w_min.val();
                     self.state.d.next = Ex::Nack;
-                } else if (self.rec.q.val().get_bits::<16>(64) ^ self.sign16.val())
-                    > self.wmax_key.val()
-                {
+                } else if !self.wmax_fits.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_w_max.val();
                     self.state.d.next = Ex::Nack;
@@ -1305,9 +1316,7 @@ impl Logic for ExecFsm {
 
             // ---- WRITE_WEIGHTS -------------------------------------------------------
             Ex::WwCheck => {
-                if ((self.weight16.val() ^ self.sign16.val()) < self.wmin_key.val())
-                    | ((self.weight16.val() ^ self.sign16.val()) > self.wmax_key.val())
-                {
+                if !self.weight_fits.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off.q.val() - self.weight_bytes.val();
                     self.state.d.next = Ex::Nack;

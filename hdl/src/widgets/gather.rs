@@ -127,7 +127,8 @@ mod tests {
     }
 }
 
-/// Byte `idx` of an `N`-bit value (byte 0 = bits 7..0): `y = x[8·idx +: 8]`, 0 past the end.
+/// Byte `idx` of an `N`-bit value (byte 0 = bits 7..0): `y = x[8·idx +: 8]`; only the
+/// low `ceil(log2(N/8))` bits of `idx` are decoded, and 0 past the end.
 ///
 /// A leaf with its own Verilog because a rust-hdl kernel can only slice a named signal
 /// (`(x >> s)[7:0]` is not Verilog) and a variable part-select makes Verilator warn
@@ -143,7 +144,10 @@ pub struct ByteSelect<const N: usize> {
 impl<const N: usize> Logic for ByteSelect<N> {
     fn update(&mut self) {
         const { assert!(N.is_multiple_of(8) && N >= 16) };
-        let i = self.idx.val().to_u64() as usize;
+        // Only the low index bits that can select a byte are decoded (as in the Verilog).
+        let bytes = N / 8;
+        let k = (usize::BITS - (bytes - 1).leading_zeros()).max(1) as usize;
+        let i = (self.idx.val().to_u64() as usize) & ((1 << k) - 1);
         let mut y = 0u64;
         if i < N / 8 {
             for b in 0..8 {
@@ -158,11 +162,23 @@ impl<const N: usize> Logic for ByteSelect<N> {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(format!(
-            "wire [{n1}:0] shifted = x >> {{idx, 3'b000}};\n\
-             wire unused_hi = ^shifted[{n1}:8];\n\
-             always @(*) y = shifted[7:0];",
-            n1 = N - 1
-        ))
+        // A byte multiplexer over the index bits that can select a byte (a shifter by
+        // {idx, 3'b000} would be a 19-bit barrel shifter: thousands of LUTs for 224 bits).
+        let bytes = N / 8;
+        let k = (usize::BITS - (bytes - 1).leading_zeros()).max(1) as usize;
+        let mut v = String::new();
+        if k < 16 {
+            v.push_str(&format!("wire unused_idx = ^idx[15:{k}];\n"));
+        }
+        v.push_str(&format!("always @(*) begin\n    case (idx[{}:0])\n", k - 1));
+        for b in 0..bytes {
+            v.push_str(&format!(
+                "        {k}'d{b}: y = x[{hi}:{lo}];\n",
+                hi = 8 * b + 7,
+                lo = 8 * b
+            ));
+        }
+        v.push_str("        default: y = 8'd0;\n    endcase\nend");
+        Verilog::Custom(v)
     }
 }

@@ -20,8 +20,10 @@
 
 mod ffi;
 mod uart;
+mod wire;
 
 pub use uart::UartLink;
+pub use wire::{EngineMeter, RtlWire};
 
 use std::ffi::{c_void, CString};
 use std::path::Path;
@@ -49,6 +51,9 @@ pub enum RtlError {
     /// A VCD trace could not be started.
     #[error("VCD trace: {0}")]
     Trace(String),
+    /// The simulated core sent something that is not a well-formed frame.
+    #[error("the simulated core sent a malformed frame: {0}")]
+    BadReply(String),
     /// A `run_until*` condition did not hold within the cycle budget.
     #[error("timeout after {cycles} cycles waiting for {what}")]
     Timeout {

@@ -12,92 +12,13 @@ use neurofab_proto::{
     encode_frame_vec, Command, CoreConfig, Decoder, NeuronParams, Reply, SpikeSet, StdpParams,
     CMD_STEP, MAX_STATES_PER_FRAME, SPIKES_BITMAP,
 };
-use neurofab_sim::rtl::{RtlError, UartLink};
+use neurofab_sim::rtl::{EngineMeter, RtlWire};
 use neurofab_sim::ModelServer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The RTL core behind its UART, answering whole frames.
-pub struct RtlWire {
-    pub link: UartLink,
-    decoder: Decoder,
-    /// Reply bytes received but not yet handed out.
-    pending: Vec<u8>,
-    frames_pending: usize,
-    /// Cycles spent per exchange budget.
-    pub max_cycles: u64,
-}
-
-impl RtlWire {
-    pub fn open(model: &str) -> Result<RtlWire, RtlError> {
-        let link = UartLink::open(model)?;
-        Ok(RtlWire {
-            link,
-            decoder: Decoder::new(),
-            pending: Vec::new(),
-            frames_pending: 0,
-            max_cycles: 50_000_000,
-        })
-    }
-
-    fn absorb(&mut self) {
-        for b in self.link.take_received() {
-            self.pending.push(b);
-            if let Some(res) = self.decoder.push(b) {
-                // A reply from the core must always be a well-formed frame.
-                res.unwrap_or_else(|e| panic!("the core sent a malformed frame: {e:?}"));
-                self.frames_pending += 1;
-            }
-        }
-    }
-
-    /// Sends `bytes` and runs until `replies` complete frames have come back; returns
-    /// their bytes (exactly as they appeared on `txd`).
-    pub fn exchange(&mut self, bytes: &[u8], replies: usize) -> Vec<u8> {
-        self.link.send(bytes);
-        let start = self.link.cycles();
-        loop {
-            self.absorb();
-            if self.frames_pending >= replies {
-                break;
-            }
-            if self.link.cycles() - start > self.max_cycles {
-                panic!(
-                    "RTL timeout: {} of {replies} reply frames after {} cycles",
-                    self.frames_pending, self.max_cycles
-                );
-            }
-            self.link.run(20 * self.link.cycles_per_bit());
-        }
-        self.frames_pending -= replies;
-        // Everything up to the end of the last awaited frame.
-        let mut end = 0;
-        let mut seen = 0;
-        let mut d = Decoder::new();
-        for (i, &b) in self.pending.iter().enumerate() {
-            if d.push(b).is_some() {
-                seen += 1;
-                if seen == replies {
-                    end = i + 1;
-                    break;
-                }
-            }
-        }
-        // A frame's closing FLAG may be the next frame's opening FLAG only if the
-        // encoder shares it; ours sends both, so the split is clean.
-        self.pending.drain(..end).collect()
-    }
-
-    /// Runs `byte_times` byte times of silence and returns anything received meanwhile.
-    pub fn drain_idle(&mut self, byte_times: u64) -> Vec<u8> {
-        self.link
-            .run(byte_times * self.link.byte_cycles().max(10 * self.link.cycles_per_bit()));
-        self.absorb();
-        let out = std::mem::take(&mut self.pending);
-        self.frames_pending = 0;
-        out
-    }
-}
+/// Cycle budget of one exchange (a RUN of 16 steps with readback fits easily).
+pub const MAX_CYCLES: u64 = 50_000_000;
 
 /// Number of frames in `bytes` (complete ones, good or bad).
 pub fn count_frames(bytes: &[u8]) -> usize {
@@ -126,6 +47,8 @@ pub struct Pair {
     pub stats: Stats,
     /// Steps executed so far (the host's view of next_step).
     pub next_step: u32,
+    /// When set, exchanges run cycle by cycle and record the engine's busy stretches.
+    pub meter: Option<EngineMeter>,
 }
 
 impl Pair {
@@ -140,9 +63,10 @@ impl Pair {
             seq: 0,
             stats: Stats::default(),
             next_step: 0,
+            meter: None,
         };
         // Let the power-on full reset finish before the first frame (it would also queue).
-        p.rtl.link.run(1000);
+        p.rtl.link_mut().run(1000);
         p
     }
 
@@ -156,7 +80,11 @@ impl Pair {
     pub fn raw(&mut self, bytes: &[u8], what: &str) -> Vec<u8> {
         let want = self.model.feed(bytes);
         let n = count_frames(&want);
-        let got = self.rtl.exchange(bytes, n);
+        let got = match self.meter.as_mut() {
+            Some(m) => self.rtl.exchange_metered(bytes, n, MAX_CYCLES, m),
+            None => self.rtl.exchange(bytes, n, MAX_CYCLES),
+        }
+        .unwrap_or_else(|e| panic!("RTL ({what}): {e}"));
         self.stats.frames += n as u64;
         self.stats.reply_bytes += got.len() as u64;
         if got != want {
@@ -166,13 +94,11 @@ impl Pair {
         }
         for r in decode_replies(&got, &self.cfg) {
             match r {
-                Reply::StepDone { step, fired } => {
-                    // Replays (retransmissions) re-send an old step; count executions only.
-                    if step == self.next_step {
-                        self.stats.steps += 1;
-                        self.stats.spikes += fired.len() as u64;
-                        self.next_step += 1;
-                    }
+                // Replays (retransmissions) re-send an old step; count executions only.
+                Reply::StepDone { step, fired } if step == self.next_step => {
+                    self.stats.steps += 1;
+                    self.stats.spikes += fired.len() as u64;
+                    self.next_step += 1;
                 }
                 Reply::Nack { .. } => self.stats.nacks += 1,
                 Reply::State { states, .. } => {
@@ -188,7 +114,7 @@ impl Pair {
                 _ => {}
             }
         }
-        self.stats.cycles = self.rtl.link.cycles();
+        self.stats.cycles = self.rtl.cycles();
         got
     }
 
@@ -478,4 +404,62 @@ impl Pair {
 
 pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// A network whose firing fraction per step is controlled by its inputs: input i drives
+/// the neurons n ≡ i (mod m) with weight 1 and threshold 1 (no leak memory, no current
+/// memory), so with every input spiking with probability `p`, about `p·N` neurons fire
+/// each step and about `p·(M + N)` sources are active. Neuron rows are 0 and not
+/// plastic; with `learning`, the present input synapses are plastic but clamped at
+/// w_min = w_max = 1, so STDP visits every column of a fired neuron (the full phase-5
+/// cost: the hardware walks whole columns) and changes nothing.
+pub fn rate_net(cfg: &CoreConfig, p: f64, learning: bool) -> RandomNet {
+    let shape = cfg.shape;
+    let (n, m) = (shape.neurons, shape.inputs);
+    let params = vec![
+        NeuronParams {
+            v_th: 1,
+            v_reset: 0,
+            v_rest: 0,
+            alpha_v: 0,
+            alpha_i: 0,
+            t_ref: 0,
+            w_shift: 0,
+        };
+        n as usize
+    ];
+    let stdp = StdpParams {
+        enabled: learning,
+        eta_plus: 100,
+        eta_minus: 100,
+        w_min: 1,
+        w_max: 1,
+        alpha_pre: 16384,
+        alpha_post: 16384,
+        inc_pre: 50,
+        inc_post: 50,
+    };
+    let sources = shape.sources();
+    let weights: Vec<Vec<i16>> = (0..sources)
+        .map(|r| {
+            (0..n)
+                .map(|c| i16::from(r < m as usize && c % m == r as u16))
+                .collect()
+        })
+        .collect();
+    // Only the present synapses are plastic: an absent (0) plastic synapse would be
+    // clamped up to w_min = 1 by its first STDP visit and change the network.
+    let mask = weights
+        .iter()
+        .map(|row| row.iter().map(|&w| w != 0).collect())
+        .collect();
+    RandomNet {
+        n,
+        m,
+        params,
+        stdp,
+        weights,
+        mask,
+        input_rate: p,
+    }
 }
