@@ -141,7 +141,8 @@ pub fn sim_models() -> Vec<SimModel> {
 /// * `core_odd`: 13 neurons, 5 inputs, 5-bit weights, 2 lanes (N, M+N not multiples of P);
 /// * `core_wide`: 10 neurons, 6 inputs, 12-bit weights (2 bytes on the wire), 1 lane;
 /// * `core_64`: 64 neurons, 16 inputs, 8-bit weights, 4 lanes;
-/// * `core_256`: the default core, 256 neurons, 64 inputs, 8-bit weights, 4 lanes.
+/// * `core_256`: the default core, 256 neurons, 64 inputs, 8-bit weights, 4 lanes;
+/// * `core_1024`: 1024 neurons, 256 inputs, 8-bit weights, 8 lanes (benchmarks).
 pub fn sim_core_configs() -> Vec<(&'static str, CoreConfig)> {
     let sim = |neurons, inputs, weight_bits, lanes, rx_buffer| CoreConfig {
         lanes,
@@ -160,6 +161,8 @@ pub fn sim_core_configs() -> Vec<(&'static str, CoreConfig)> {
         ("core_wide", sim(10, 6, 12, 1, 4096)),
         ("core_64", sim(64, 16, 8, 4, 4096)),
         ("core_256", sim(256, 64, 8, 4, 4096)),
+        ("core_1024", sim(1024, 256, 8, 4, 4096)),
+        ("core_p8", sim(20, 9, 8, 8, 2048)),
     ]
 }
 

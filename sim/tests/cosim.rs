@@ -75,6 +75,11 @@ fn random_networks_core_odd() {
 }
 
 #[test]
+fn random_networks_core_p8() {
+    random_networks("core_p8", 300..302, 2000);
+}
+
+#[test]
 fn random_networks_core_wide() {
     random_networks("core_wide", 200..206, 2000);
 }
@@ -607,4 +612,39 @@ fn validation_nacks_match() {
         p.read_all();
         report(model, &p);
     }
+}
+
+/// Frames that arrive while the engine still clears its memories after power-on
+/// ((M+N)·(G+1) cycles: 20,802 for the default core) wait for it and are then executed.
+#[test]
+fn commands_during_power_on_reset_are_executed() {
+    if !neurofab_sim::rtl::verilator_built() {
+        let _ = pair("core_256");
+        return;
+    }
+    let rtl = RtlWire::open("core_256").unwrap();
+    let cfg = rtl_config("core_256");
+    let mut p = Pair {
+        rtl,
+        model: ModelServer::new(cfg).unwrap(),
+        cfg,
+        seq: 0,
+        stats: Default::default(),
+        next_step: 0,
+        meter: None,
+    };
+    // No waiting: the first bytes reach the core within a few hundred cycles.
+    let np = NeuronParams {
+        v_th: 77,
+        ..NeuronParams::RESET
+    };
+    p.ok(&Command::WriteNeuronParams {
+        first: 3,
+        params: vec![np; 5],
+    });
+    p.cmd(&Command::ReadNeuronParams {
+        first: 0,
+        count: 10,
+    });
+    p.cmd(&Command::Identify);
 }

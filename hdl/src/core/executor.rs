@@ -747,7 +747,9 @@ impl Logic for ExecFsm {
         self.tx_data.next = self.ebyte.val();
         self.tx_data_valid.next = self.state.q.val() == Ex::EmitByte;
         self.eng_op.next = self.eop.q.val();
-        self.eng_start.next = self.state.q.val() == Ex::EngIssue;
+        // An operation starts only while the engine is idle: at power-on it is busy with
+        // its own full reset for (M+N)·(G+1) cycles, and frames may already be waiting.
+        self.eng_start.next = (self.state.q.val() == Ex::EngIssue) & !self.eng_busy.val();
         self.eng_src.next = self.e_src.q.val();
         self.eng_neuron.next = self.e_neuron.q.val();
         self.eng_slot.next = self.slot.q.val();
@@ -796,7 +798,9 @@ impl Logic for ExecFsm {
                 }
             }
             Ex::EngIssue => {
-                self.state.d.next = Ex::EngWait;
+                if !self.eng_busy.val() {
+                    self.state.d.next = Ex::EngWait;
+                }
             }
             Ex::EngWait => {
                 if !self.eng_busy.val() {

@@ -9,11 +9,11 @@
 #![allow(dead_code)]
 
 use neurofab_proto::{
-    encode_frame_vec, Command, CoreConfig, Decoder, NeuronParams, Reply, SpikeSet, StdpParams,
-    CMD_STEP, MAX_STATES_PER_FRAME, SPIKES_BITMAP,
+    encode_frame_vec, max_weights_per_frame, Command, CoreConfig, Decoder, NeuronParams, Reply,
+    SpikeSet, StdpParams, CMD_STEP, MAX_PRE_TRACES_PER_FRAME, MAX_STATES_PER_FRAME, SPIKES_BITMAP,
 };
-use neurofab_sim::rtl::{EngineMeter, RtlWire};
-use neurofab_sim::ModelServer;
+pub use neurofab_sim::rtl::{EngineMeter, RtlWire};
+pub use neurofab_sim::ModelServer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -43,7 +43,7 @@ pub struct Pair {
     pub rtl: RtlWire,
     pub model: ModelServer,
     pub cfg: CoreConfig,
-    seq: u8,
+    pub seq: u8,
     pub stats: Stats,
     /// Steps executed so far (the host's view of next_step).
     pub next_step: u32,
@@ -181,13 +181,20 @@ impl Pair {
             first += count as u16;
         }
         self.cmd(&Command::ReadStdp);
-        self.cmd(&Command::ReadPreTraces { first: 0, count: s });
+        let per_frame = max_weights_per_frame(self.cfg.shape.weight_bits) as u16;
+        let mut first = 0;
+        while first < s {
+            let count = (s - first).min(MAX_PRE_TRACES_PER_FRAME as u16);
+            self.cmd(&Command::ReadPreTraces { first, count });
+            first += count;
+        }
         for row in 0..s {
-            self.cmd(&Command::ReadWeights {
-                row,
-                col: 0,
-                count: n,
-            });
+            let mut col = 0;
+            while col < n {
+                let count = (n - col).min(per_frame);
+                self.cmd(&Command::ReadWeights { row, col, count });
+                col += count;
+            }
             self.cmd(&Command::ReadMask {
                 row,
                 col: 0,
@@ -331,13 +338,16 @@ impl Pair {
             });
         }
         self.ok(&Command::WriteStdp(net.stdp));
+        let per_frame = max_weights_per_frame(self.cfg.shape.weight_bits);
         for (row, (w, p)) in net.weights.iter().zip(&net.mask).enumerate() {
-            if w.iter().any(|&x| x != 0) {
-                self.ok(&Command::WriteWeights {
-                    row: row as u16,
-                    col: 0,
-                    weights: w.clone(),
-                });
+            for (k, chunk) in w.chunks(per_frame).enumerate() {
+                if chunk.iter().any(|&x| x != 0) {
+                    self.ok(&Command::WriteWeights {
+                        row: row as u16,
+                        col: (k * per_frame) as u16,
+                        weights: chunk.to_vec(),
+                    });
+                }
             }
             if p.iter().any(|&x| x) {
                 self.ok(&Command::WriteMask {
