@@ -34,24 +34,8 @@ use super::arith::{Narrow, ZeroExtend};
 use crate::constant;
 use crate::widgets::{ByteGather, ByteSelect, Reg};
 
-/// Engine operation codes (docs/rtl.md §4).
-pub mod op {
-    pub const STEP: u64 = 1;
-    pub const STATE_RESET: u64 = 2;
-    pub const FULL_RESET: u64 = 3;
-    pub const READ_WEIGHT: u64 = 4;
-    pub const WRITE_WEIGHT: u64 = 5;
-    pub const READ_MASK: u64 = 6;
-    pub const WRITE_MASK: u64 = 7;
-    pub const READ_PARAMS: u64 = 8;
-    pub const WRITE_PARAMS: u64 = 9;
-    pub const READ_STATE: u64 = 10;
-    pub const READ_TRACE: u64 = 11;
-    pub const SET_INPUT: u64 = 12;
-    pub const READ_FIRED_BYTE: u64 = 13;
-    pub const READ_FIRED_COUNT: u64 = 14;
-    pub const WRITE_STDP: u64 = 15;
-}
+/// Engine operation codes (docs/rtl.md §4), defined once in the engine.
+pub use super::engine::op;
 
 /// Where `EmitByte` takes byte `eidx` from.
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
