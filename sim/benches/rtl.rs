@@ -49,8 +49,9 @@ fn main() {
                 let net = rate_net(&pair.cfg, p, learning);
                 pair.upload(&net);
                 let mut rng = rng(1);
+                let window = pair.cfg.step_window as usize;
                 let inputs = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<Vec<u16>> {
-                    (0..pair_window())
+                    (0..window)
                         .map(|_| (0..net.m).filter(|_| rng.random_bool(p)).collect())
                         .collect()
                 };
@@ -61,7 +62,7 @@ fn main() {
                 let mut done = 0;
                 while done < steps / 4 {
                     let batch = inputs(&mut rng);
-                    let fired = pair.steps(&batch, &[false; 4]);
+                    let fired = pair.steps(&batch, &vec![false; batch.len()]);
                     for (inp, f) in batch.iter().zip(&fired) {
                         formula += neurofab_hdl::generate::step_cycles(
                             &pair.cfg,
@@ -82,7 +83,7 @@ fn main() {
                 let mut sim_steps = 0;
                 while sim_steps < steps {
                     let batch = inputs(&mut rng);
-                    pair.steps(&batch, &[false; 4]);
+                    pair.steps(&batch, &vec![false; batch.len()]);
                     sim_steps += batch.len() as u32;
                 }
                 let wall = t0.elapsed().as_secs_f64();
@@ -159,8 +160,4 @@ fn model_speed(
     let c = core.counters();
     let events = (c.delivered - before.delivered) + (c.potentiation - before.potentiation);
     (steps as f64 / wall, events as f64 / wall)
-}
-
-fn pair_window() -> usize {
-    4
 }

@@ -13,8 +13,8 @@ pub struct RtlWire {
     decoder: Decoder,
     /// Reply bytes received but not yet handed out.
     pending: Vec<u8>,
-    /// Complete frames in `pending`.
-    frames_pending: usize,
+    /// End offset in `pending` (one past the closing FLAG) of every complete frame in it.
+    frame_ends: std::collections::VecDeque<usize>,
     /// Index of the engine's `busy` status output (for [`RtlWire::exchange_metered`]).
     busy_idx: Option<usize>,
 }
@@ -46,7 +46,7 @@ impl RtlWire {
             link,
             decoder: Decoder::new(),
             pending: Vec::new(),
-            frames_pending: 0,
+            frame_ends: Default::default(),
             busy_idx,
         }
     }
@@ -72,7 +72,7 @@ impl RtlWire {
                 if let Err(e) = res {
                     return Err(RtlError::BadReply(format!("{e:?}")));
                 }
-                self.frames_pending += 1;
+                self.frame_ends.push_back(self.pending.len());
             }
         }
         Ok(())
@@ -80,18 +80,14 @@ impl RtlWire {
 
     /// Takes the bytes of the first `replies` complete frames out of `pending`.
     fn split_off(&mut self, replies: usize) -> Vec<u8> {
-        self.frames_pending -= replies;
-        let mut end = 0;
-        let mut seen = 0;
-        let mut d = Decoder::new();
-        for (i, &b) in self.pending.iter().enumerate() {
-            if d.push(b).is_some() {
-                seen += 1;
-                if seen == replies {
-                    end = i + 1;
-                    break;
-                }
-            }
+        let end = if replies == 0 {
+            0
+        } else {
+            self.frame_ends[replies - 1]
+        };
+        self.frame_ends.drain(..replies);
+        for e in self.frame_ends.iter_mut() {
+            *e -= end;
         }
         self.pending.drain(..end).collect()
     }
@@ -109,14 +105,14 @@ impl RtlWire {
         let chunk = 20 * self.link.cycles_per_bit();
         loop {
             self.absorb()?;
-            if self.frames_pending >= replies {
+            if self.frame_ends.len() >= replies {
                 return Ok(self.split_off(replies));
             }
             let ran = self.link.cycles() - start;
             if ran > max_cycles {
                 return Err(RtlError::Timeout {
                     cycles: ran,
-                    what: format!("{replies} reply frames (got {})", self.frames_pending),
+                    what: format!("{replies} reply frames (got {})", self.frame_ends.len()),
                 });
             }
             self.link.run(chunk);
@@ -150,14 +146,14 @@ impl RtlWire {
                 stretch = 0;
             }
             self.absorb()?;
-            if self.frames_pending >= replies && stretch == 0 {
+            if self.frame_ends.len() >= replies && stretch == 0 {
                 return Ok(self.split_off(replies));
             }
             let ran = self.link.cycles() - start;
             if ran > max_cycles {
                 return Err(RtlError::Timeout {
                     cycles: ran,
-                    what: format!("{replies} reply frames (got {})", self.frames_pending),
+                    what: format!("{replies} reply frames (got {})", self.frame_ends.len()),
                 });
             }
         }
@@ -174,7 +170,7 @@ impl RtlWire {
         self.link.send(bytes);
         self.link.run_until_idle(byte_times, max_cycles)?;
         self.absorb()?;
-        self.frames_pending = 0;
+        self.frame_ends.clear();
         Ok(std::mem::take(&mut self.pending))
     }
 }

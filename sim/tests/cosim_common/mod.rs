@@ -43,7 +43,7 @@ pub struct Pair {
     pub rtl: RtlWire,
     pub model: ModelServer,
     pub cfg: CoreConfig,
-    pub seq: u8,
+    seq: u8,
     pub stats: Stats,
     /// Steps executed so far (the host's view of next_step).
     pub next_step: u32,
@@ -56,7 +56,7 @@ impl Pair {
         let rtl = RtlWire::open(model_name).expect("RTL model (run scripts/install-tools.sh)");
         let cfg = rtl_config(model_name);
         let model = ModelServer::new(cfg).unwrap();
-        let mut p = Pair {
+        Pair {
             rtl,
             model,
             cfg,
@@ -64,10 +64,7 @@ impl Pair {
             stats: Stats::default(),
             next_step: 0,
             meter: None,
-        };
-        // Let the power-on full reset finish before the first frame (it would also queue).
-        p.rtl.link_mut().run(1000);
-        p
+        }
     }
 
     fn next_seq(&mut self) -> u8 {
