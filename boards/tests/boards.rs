@@ -80,7 +80,7 @@ fn ecppll_agrees_when_installed() {
     };
     let b = Board::load("ulx3s-85f").unwrap();
     let out = std::process::Command::new(ecppll)
-        .args(["-i", "25", "-o", "25"])
+        .args(["-i", "25", "-o", "50"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -211,14 +211,14 @@ fn flash_dry_run_commands() {
 fn clock_mismatch_is_refused() {
     let b = Board::load("ulx3s-85f").unwrap();
     let mut cfg = b.core_config(16, 4, 1);
-    cfg.clock_hz = 50_000_000;
+    cfg.clock_hz = 25_000_000;
     let dir = tempfile::tempdir().unwrap();
     let e = build(&b, &cfg, dir.path(), &mut |_| {}).unwrap_err();
     assert!(
         matches!(
             e,
             Error::ClockMismatch {
-                pll_hz: 25_000_000,
+                pll_hz: 50_000_000,
                 ..
             }
         ),

@@ -106,10 +106,15 @@ pub fn generate_core(cfg: &CoreConfig) -> Result<GeneratedCore, neurofab_proto::
     })
 }
 
+/// Cycles of a STEP that do not scale with the network: 5 phase changes and the 3 extra
+/// stages of the pipelined neuron update draining before potentiation (docs/hdl.md,
+/// "Engine pipelines").
+pub const STEP_FIXED_CYCLES: u64 = 8;
+
 /// Clock cycles the engine needs for one STEP (docs/hdl.md, "Phases and exact cycles";
 /// checked cycle by cycle by `hdl/tests/engine.rs`):
 ///
-/// `S + N + 5 + (L > 0 ? G·(L + 3) : G) + (learning ? F·(C + 3) + 1 : 0)`
+/// `S + N + 8 + (L > 0 ? G·(L + 5) : G) + (learning ? F·(C + 3) + 1 : 0)`
 ///
 /// with S = M + N sources, G = ceil(N/P) groups, C = ceil(S/P) column chunks,
 /// L = |S(t)| active sources and F = |F(t)| neurons fired.
@@ -119,12 +124,12 @@ pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: 
     let g = cfg.groups() as u64;
     let c = s.div_ceil(cfg.lanes as u64);
     let deliver = if active_sources > 0 {
-        g * (active_sources + 3)
+        g * (active_sources + 5)
     } else {
         g
     };
     let potentiate = if learning { fired * (c + 3) + 1 } else { 0 };
-    s + n + 5 + deliver + potentiate
+    s + n + STEP_FIXED_CYCLES + deliver + potentiate
 }
 
 /// Expected cycles per step when every neuron fires with probability `p_fire` and every
@@ -136,10 +141,10 @@ pub fn expected_step_cycles(cfg: &CoreConfig, p_fire: f64, p_input: f64, learnin
     let s = cfg.sources() as f64;
     let g = cfg.groups() as f64;
     let c = (s / cfg.lanes as f64).ceil();
-    // L > 0 almost always at these rates; G·(L + 3) is linear in L, so the mean is exact.
-    let deliver = g * (l + 3.0);
+    // L > 0 almost always at these rates; G·(L + 5) is linear in L, so the mean is exact.
+    let deliver = g * (l + 5.0);
     let potentiate = if learning { f * (c + 3.0) + 1.0 } else { 0.0 };
-    s + n + 5.0 + deliver + potentiate
+    s + n + STEP_FIXED_CYCLES as f64 + deliver + potentiate
 }
 
 impl GeneratedCore {
@@ -194,7 +199,7 @@ impl GeneratedCore {
         );
         let _ = writeln!(
             r,
-            "cycles per step (docs/hdl.md): S + N + 5 + G·(L + 3) + [learning] F·(C + 3) + 1"
+            "cycles per step (docs/hdl.md): S + N + 8 + G·(L + 5) + [learning] F·(C + 3) + 1"
         );
         let _ = writeln!(
             r,
@@ -245,9 +250,9 @@ mod tests {
         // The formula at a concrete step: 5 sources active, 4 fired, learning on.
         assert_eq!(
             step_cycles(&cfg, 5, 4, true),
-            320 + 256 + 5 + 64 * 8 + 4 * 83 + 1
+            320 + 256 + 8 + 64 * 10 + 4 * 83 + 1
         );
-        assert_eq!(step_cycles(&cfg, 0, 0, false), 320 + 256 + 5 + 64);
+        assert_eq!(step_cycles(&cfg, 0, 0, false), 320 + 256 + 8 + 64);
     }
 
     #[test]

@@ -34,6 +34,12 @@ Exit codes:
   5  link error: the port is missing or vanished, or the device stopped answering
   6  the port answered, but not as a neurofab core (garbage, wrong magic)
   7  the neurofab core speaks another protocol version
+  8  board build failed: the design does not fit the device or does not meet
+     timing (build), or no size fits (fit)
+  9  an external tool (yosys, nextpnr, icepack/ecppack, iceprog, openFPGALoader)
+     is missing; the message gives the install command
+  10 an external tool failed (a flow tool: the log's tail is shown; or the
+     programmer of `flash`)
 
 The network format is documented in docs/network-format.md; examples/ has
 ready-to-run networks.";
@@ -224,6 +230,96 @@ Examples:
         after_help = AFTER_HELP
     )]
     Plot(PlotArgs),
+    /// List the board database: devices, core clocks, UART, programmers, capacity
+    #[command(
+        long_about = "\
+List the boards neurofab can build for (boards/*.toml, compiled in): FPGA family,
+device and package, the core clock the board's PLL makes from its oscillator, the
+UART baud rate, the programmer `flash` runs (and the Debian package providing it),
+the device's capacity, what the open flow produces for it, and the largest core
+recorded by `fit` if the board file has one.
+
+Examples:
+  neurofab boards
+  neurofab boards icebreaker
+  neurofab boards --json
+
+The NAME of a board is what --board takes in build, fit and flash; --board also
+accepts the path of a board file (FILE.toml, same format as boards/*.toml).",
+        after_help = AFTER_HELP
+    )]
+    Boards(BoardsArgs),
+    /// Build a bitstream for a board: core + board wrapper through yosys/nextpnr
+    #[command(
+        long_about = "\
+Generate the neurofab core (exactly the Verilog of `neurofab generate`) and the
+board wrapper (PLL, clock gating until lock, UART pins, LEDs), then run the open
+flow: yosys -> nextpnr -> icepack (iCE40) or ecppack (ECP5). Writes into DIR the
+Verilog, the constraints, the tool logs, the bitstream (neurofab_board.bin or
+.bit), report.txt and report.json, and prints the report: LUT/FF/BRAM/SPRAM/DSP
+use, Fmax against the target clock, cycles per step at 15 Hz firing, projected
+steps/s, and the hash of the synthesised Verilog.
+
+The core clock and the UART baud rate are the board's (its PLL output and UART);
+a --config file may set clock_hz and baud only to those values (an error at
+file:line otherwise). Sizes come from the flags, else the file, else the default
+core (256 x 64, 8-bit weights, 4 lanes); the receive ring is 2 KiB unless the
+file sets rx_buffer.
+
+--loopback builds the UART loopback bring-up design instead of the core (echoes
+every byte): it checks the board's clock, PLL, UART pins and programmer.
+
+Artix-7 (cmod-a7-35t): there is no open place and route; build writes the
+Verilog, the XDC and a Vivado batch script (build.tcl) and says so. Vivado is
+not run.
+
+Examples:
+  neurofab build --board icebreaker --loopback --out build/ice-loop
+  neurofab build --board ulx3s-25f --neurons 8 --inputs 2 --lanes 1 --out build/ulx3s
+  neurofab build --board ulx3s-85f --config core.toml --out build/big
+  neurofab flash --board ulx3s-25f build/ulx3s/neurofab_board.bit
+
+Fails with exit code 8 when the design does not fit (naming the resource) or does
+not meet timing (naming Fmax and the target; the bitstream and report are still
+written), 9 when a tool is missing (with its install command).",
+        after_help = AFTER_HELP
+    )]
+    Build(BuildArgs),
+    /// Find the largest core that fits a board and meets timing (by building)
+    #[command(
+        long_about = "\
+Binary search over the number of neurons N (multiples of --step between --min
+and --max; M = max(--min-inputs, N / --inputs-divisor)) by full builds into
+DIR/N<n>: a size fits if its build fits the device and meets timing at the
+board's core clock. Prints every probe (N, M, outcome) and the best
+configuration with its report. Each probe is a full synthesis and place and
+route: minutes per probe on large devices; narrow --min/--max to save time.
+
+Examples:
+  neurofab fit --board ulx3s-25f --lanes 1 --min 8 --max 64 --step 8 --out build/fit
+  neurofab fit --board ulx3s-85f --lanes 4 --max 1024 --out build/fit85
+
+Exit code 8 when nothing fits (the message gives the smallest probe's failure).",
+        after_help = AFTER_HELP
+    )]
+    Fit(FitArgs),
+    /// Write a bitstream to a board (iceprog / openFPGALoader)
+    #[command(
+        long_about = "\
+Run the board's programmer on BITSTREAM: iceprog for the iCE40 boards,
+openFPGALoader --board ulx3s for the ULX3S, openFPGALoader --board cmoda7_35t
+for the Cmod A7. The programmer's output is passed through; its failure is
+reported with exit code 10. A missing programmer gives exit code 9 and the
+install command; a missing or unreadable bitstream exit code 4.
+
+--dry-run prints the exact command and runs nothing.
+
+Examples:
+  neurofab flash --board icebreaker build/ice-loop/neurofab_board.bin
+  neurofab flash --board ulx3s-85f build/big/neurofab_board.bit --dry-run",
+        after_help = AFTER_HELP
+    )]
+    Flash(FlashArgs),
 }
 
 /// How to reach a device.
@@ -287,6 +383,101 @@ pub struct GenerateArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BoardsArgs {
+    /// Show only this board
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Print the board files as one JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The board (see `neurofab boards`), or a board file FILE.toml
+    #[arg(long, value_name = "NAME")]
+    pub board: String,
+    /// Core configuration file ([core] table, as for `generate`); flags override its sizes
+    #[arg(long, value_name = "core.toml", conflicts_with = "loopback")]
+    pub config: Option<PathBuf>,
+    /// N, neurons (1..=4096)
+    #[arg(long, value_name = "N", conflicts_with = "loopback")]
+    pub neurons: Option<u16>,
+    /// M, external inputs (0..=4096)
+    #[arg(long, value_name = "M", conflicts_with = "loopback")]
+    pub inputs: Option<u16>,
+    /// W, bits of a signed weight (2..=16)
+    #[arg(long, value_name = "W", conflicts_with = "loopback")]
+    pub weight_bits: Option<u8>,
+    /// P, weights read and written per clock cycle (1, 2, 4 or 8)
+    #[arg(long, value_name = "P", conflicts_with = "loopback")]
+    pub lanes: Option<u8>,
+    /// Build the UART loopback bring-up design instead of the core
+    #[arg(long)]
+    pub loopback: bool,
+    /// Output directory (Verilog, constraints, logs, bitstream, report.txt, report.json)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The board (see `neurofab boards`), or a board file FILE.toml
+    #[arg(long, value_name = "NAME")]
+    pub board: String,
+    /// P, lanes of every probed core (1, 2, 4 or 8)
+    #[arg(long, value_name = "P", default_value_t = 4, value_parser = parse_lanes)]
+    pub lanes: u8,
+    /// Smallest N to try
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub min: u16,
+    /// Largest N to try
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max: u16,
+    /// N is a multiple of this
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub step: u16,
+    /// M = N / D (at least --min-inputs)
+    #[arg(long, value_name = "D", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub inputs_divisor: u16,
+    /// Smallest M
+    #[arg(long, value_name = "M", default_value_t = 4)]
+    pub min_inputs: u16,
+    /// Work directory: one build per probe in DIR/N<n>
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_lanes(s: &str) -> Result<u8, String> {
+    match s.parse::<u8>() {
+        Ok(p @ (1 | 2 | 4 | 8)) => Ok(p),
+        _ => Err(format!("{s}: lanes must be 1, 2, 4 or 8")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// The board (see `neurofab boards`), or a board file FILE.toml
+    #[arg(long, value_name = "NAME")]
+    pub board: String,
+    /// The bitstream: neurofab_board.bin (iCE40) or neurofab_board.bit (ECP5, Artix-7)
+    #[arg(value_name = "BITSTREAM")]
+    pub bitstream: PathBuf,
+    /// Print the programmer command instead of running it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No notes on stderr (the programmer's own output still shows)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -500,6 +691,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::State(a) => cmd_state(&a),
         Command::Bench(a) => cmd_bench(&a),
         Command::Plot(a) => cmd_plot(&a),
+        Command::Boards(a) => crate::boards::cmd_boards(&a),
+        Command::Build(a) => crate::boards::cmd_build(&a),
+        Command::Fit(a) => crate::boards::cmd_fit(&a),
+        Command::Flash(a) => crate::boards::cmd_flash(&a),
     }
 }
 
@@ -1262,6 +1457,9 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
         if let Some(d) = cause.downcast_ref::<DeviceError>() {
             return d.exit_code();
+        }
+        if let Some(b) = cause.downcast_ref::<neurofab_boards::Error>() {
+            return crate::error::board_exit_code(b);
         }
         if cause.is::<std::io::Error>() {
             return EXIT_IO;

@@ -23,6 +23,15 @@ pub const EXIT_LINK: i32 = 5;
 pub const EXIT_NOT_A_CORE: i32 = 6;
 /// Exit code: a neurofab core speaking another protocol version.
 pub const EXIT_VERSION: i32 = 7;
+/// Exit code: a board build failed: the design does not fit the device, does not meet
+/// timing (`build`), or no probed size fits (`fit`).
+pub const EXIT_BUILD: i32 = 8;
+/// Exit code: an external tool (yosys, nextpnr, icepack/ecppack, iceprog, openFPGALoader)
+/// is not installed; the message carries the install command.
+pub const EXIT_TOOL_MISSING: i32 = 9;
+/// Exit code: an external tool ran and failed (a flow tool, with its log's tail, or the
+/// programmer of `flash`).
+pub const EXIT_TOOL_FAILED: i32 = 10;
 
 /// A text file whose byte offsets can be turned into `line:col` positions.
 #[derive(Debug, Clone)]
@@ -180,6 +189,31 @@ pub enum Error {
     /// The device failed (exit code 3, or 5/6/7 for link, not-a-core, version).
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// The board database or the bitstream flow failed (exit code 2, 4, 8, 9 or 10: see
+    /// [`board_exit_code`]).
+    #[error(transparent)]
+    Board(#[from] neurofab_boards::Error),
+    /// `neurofab fit`: no probed size built, fitted and met timing (exit code 8).
+    #[error("nothing fits {board}: {detail}")]
+    NothingFits { board: String, detail: String },
+    /// `neurofab flash`: the programmer ran and failed (exit code 10); its own output
+    /// went to the terminal.
+    #[error("`{command}` failed ({status}); its output is above. Is the board connected (USB), and do you have permission to access it?")]
+    Programmer { command: String, status: String },
+}
+
+/// The CLI exit code for an error of the board flow.
+pub fn board_exit_code(e: &neurofab_boards::Error) -> i32 {
+    use neurofab_boards::Error as B;
+    match e {
+        B::BoardFile { .. } | B::UnknownBoard { .. } | B::Config(_) | B::ClockMismatch { .. } => {
+            EXIT_USAGE
+        }
+        B::DoesNotFit { .. } | B::TimingNotMet { .. } => EXIT_BUILD,
+        B::ToolMissing { .. } | B::Unsupported(_) => EXIT_TOOL_MISSING,
+        B::ToolFailed { .. } => EXIT_TOOL_FAILED,
+        B::Io { .. } => EXIT_IO,
+    }
 }
 
 impl Error {
@@ -197,6 +231,9 @@ impl Error {
             Error::Config(_) => EXIT_USAGE,
             Error::Io { .. } => EXIT_IO,
             Error::Device(e) => e.exit_code(),
+            Error::Board(e) => board_exit_code(e),
+            Error::NothingFits { .. } => EXIT_BUILD,
+            Error::Programmer { .. } => EXIT_TOOL_FAILED,
         }
     }
 }

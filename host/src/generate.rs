@@ -16,6 +16,7 @@
 //! core_id = 0x4E460001
 //! ```
 
+use std::ops::Range;
 use std::path::Path;
 
 use neurofab_proto::{CoreConfig, CoreShape};
@@ -71,13 +72,42 @@ fn field<T: TryFrom<i64>>(
 
 /// Reads a core configuration file (see the module docs); errors point at file:line:col.
 pub fn load_core_config(path: &Path) -> Result<CoreConfig, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io("reading core configuration", path, e))?;
-    parse_core_config(&text, &path.display().to_string())
+    load_core_config_over(path, &CoreConfig::DEFAULT).map(|(cfg, _)| cfg)
 }
 
 /// Parses a core configuration (see the module docs).
 pub fn parse_core_config(text: &str, name: &str) -> Result<CoreConfig, Error> {
+    parse_core_config_over(text, name, &CoreConfig::DEFAULT).map(|(cfg, _)| cfg)
+}
+
+/// A parsed core file and where it set the fields that a board may dictate, so that a
+/// disagreement can be reported at `file:line:col`.
+#[derive(Debug, Clone)]
+pub struct CoreFileInfo {
+    /// The file's text (for [`SourceText::error_at`]).
+    pub src: SourceText,
+    /// Span of `clock_hz = ...`, if the file sets it.
+    pub clock_hz: Option<Range<usize>>,
+    /// Span of `baud = ...`, if the file sets it.
+    pub baud: Option<Range<usize>>,
+}
+
+/// Reads a core configuration file; fields the file does not set come from `base`.
+pub fn load_core_config_over(
+    path: &Path,
+    base: &CoreConfig,
+) -> Result<(CoreConfig, CoreFileInfo), Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io("reading core configuration", path, e))?;
+    parse_core_config_over(&text, &path.display().to_string(), base)
+}
+
+/// Parses a core configuration; fields the text does not set come from `base`.
+pub fn parse_core_config_over(
+    text: &str,
+    name: &str,
+    base: &CoreConfig,
+) -> Result<(CoreConfig, CoreFileInfo), Error> {
     let src = SourceText::new(name, text);
     let file: CoreFile = toml::from_str(text).map_err(|e| {
         let msg = e.message().trim_end().to_string();
@@ -87,7 +117,7 @@ pub fn parse_core_config(text: &str, name: &str) -> Result<CoreConfig, Error> {
         }
     })?;
     let t = &file.core;
-    let d = CoreConfig::DEFAULT;
+    let d = base;
     let cfg = CoreConfig {
         shape: CoreShape {
             neurons: field(&src, &t.neurons, "neurons", d.shape.neurons)?,
@@ -107,7 +137,12 @@ pub fn parse_core_config(text: &str, name: &str) -> Result<CoreConfig, Error> {
         let span = t.neurons.as_ref().map(|s| s.span()).unwrap_or(0..0);
         return Err(src.error_at(span, format!("invalid core: {e}")).into());
     }
-    Ok(cfg)
+    let info = CoreFileInfo {
+        clock_hz: t.clock_hz.as_ref().map(|s| s.span()),
+        baud: t.baud.as_ref().map(|s| s.span()),
+        src,
+    };
+    Ok((cfg, info))
 }
 
 /// The configuration from an optional file plus flag overrides, validated.

@@ -11,6 +11,7 @@
 //! # Ok::<(), neurofab::error::Error>(())
 //! ```
 
+pub mod boards;
 pub mod cli;
 pub mod compile;
 pub mod config;

@@ -1,39 +1,9 @@
 //! The `neurofab` binary, end to end: examples run, bad inputs give clear errors.
 
+mod common;
+use common::{assert_clean_error, example, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_neurofab"))
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("spawn neurofab")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn assert_clean_error(o: &Output, code: i32) -> String {
-    let (_, err) = text(o);
-    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{err}"
-    );
-    err
-}
 
 fn check_spike_csv(path: &Path, steps: u32, neurons: u16) -> usize {
     let csv = std::fs::read_to_string(path).unwrap();

@@ -5,9 +5,12 @@
 //! No assertion depends on timing: results are compared exactly, and fault
 //! runs only assert that retransmissions happened.
 
+mod common;
+use common::{assert_clean_error, bin, example, text};
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,31 +24,6 @@ use neurofab::run::run;
 use neurofab_proto::{encode_frame_vec, encode_identity, CoreConfig, Decoder, IDENTITY_LEN};
 use neurofab_sim::ModelServer;
 use serialport::SerialPort;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_neurofab"))
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn assert_clean_error(o: &Output, code: i32) -> String {
-    let (_, err) = text(o);
-    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
 
 /// A `neurofab serve` child process, killed when dropped.
 struct Served {

@@ -6,10 +6,12 @@
 //!
 //! Structure of the kernel: one FSM ([`Phase`]) issues one item per cycle ("stage A":
 //! RAM read addresses come from counters); the RAMs answer one cycle later ("stage B",
-//! and "stage C" for delivery, whose weight address comes from the source list), where
-//! the datapath blocks ([`NeuronUpdate`], [`WeightUpdate`], [`TraceUpdate`]) compute and
-//! the results are written back. Every later stage runs off its own valid bit, so a
-//! phase's last items finish while the FSM has moved on.
+//! and "stage C" for delivery, whose weight address comes from the source list). RAM
+//! outputs are registered before the datapath blocks ([`NeuronUpdatePipe`], [`WeightAmp`]
+//! then [`WeightApply`], [`TraceUpdate`]) compute, and the results are written back in
+//! a later stage (docs/hdl.md, "Engine pipelines": no multiplier sits between a RAM
+//! output and a RAM input). Every later stage runs off its own valid bit, so a phase's
+//! last items finish while the FSM has moved on.
 //!
 //! Lanes: `P` weight banks. A lane selection "bank b feeds lane j iff (b − j) mod P = r"
 //! is written `pat.get_bit(b + 8 - j)` with `pat` = [`LanePattern`] of r: bit t of the
@@ -20,9 +22,9 @@ use neurofab_proto::records::{neuron_params as np, neuron_state as ns, stdp_para
 use neurofab_proto::{CoreConfig, NeuronParams, StdpParams};
 use rust_hdl::prelude::*;
 
-use super::neuron::NeuronUpdate;
-use super::stdp::{TraceUpdate, WeightUpdate};
-use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W};
+use super::neuron::NeuronUpdatePipe;
+use super::stdp::{TraceUpdate, WeightAmp, WeightApply};
+use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W, WEIGHT_SUM_W};
 use crate::widgets::{Ram, Reg};
 
 /// Operation codes (docs/rtl.md §4).
@@ -95,8 +97,11 @@ pub enum Phase {
     Idle,
     /// Host access: addresses (reads) or the write.
     HostA,
-    /// Host access: read data → `rdata`.
+    /// Host access: read data → `rdata` (weights and masks: into `hw_r`/`hm_r`).
     HostB,
+    /// Host access: a weight or mask read, `hw_r`/`hm_r` → `rdata` (the wide weight RAMs'
+    /// output muxes and the result mux are in different cycles).
+    HostC,
     /// Phases 1 + 4: pre-traces and the source list.
     Walk,
     /// Phase 2: delivery and depression, group by group.
@@ -282,11 +287,13 @@ pub struct Engine<const P: usize> {
     counts: Ram<SLOT_W, NEU_W>,
 
     // ---- datapath ----
-    nu: NeuronUpdate,
+    nu: NeuronUpdatePipe,
     xtrace: TraceUpdate,
     ytrace: TraceUpdate,
-    dep: [WeightUpdate<WEIGHT_W>; P],
-    pot: [WeightUpdate<WEIGHT_W>; P],
+    dep_amp: [WeightAmp; P],
+    dep: [WeightApply<WEIGHT_W>; P],
+    pot_amp: [WeightAmp; P],
+    pot: [WeightApply<WEIGHT_W>; P],
     acc_ext: [super::arith::SignExtend<WEIGHT_W, ACC_W>; P],
     h_src16: super::arith::ZeroExtend<SRC_W, 16>,
     h_prod: super::arith::Narrow<32, WADDR_W>,
@@ -305,6 +312,10 @@ pub struct Engine<const P: usize> {
     pat_pot: LanePattern<P>,
     pat_bs: LanePattern<P>,
     pat_bn: LanePattern<P>,
+    pat_wc: LanePattern<P>,
+    pat_dd: LanePattern<P>,
+    pat_ne: LanePattern<P>,
+    pat_pc: LanePattern<P>,
 
     // ---- FSM and registers ----
     phase: Reg<Phase>,
@@ -315,6 +326,8 @@ pub struct Engine<const P: usize> {
     h_byte_r: DFF<Bits<BYTE_W>>,
     h_wdata: DFF<Bits<WDATA_W>>,
     rdata_r: DFF<Bits<RDATA_W>>,
+    hw_r: DFF<Bits<WEIGHT_W>>,
+    hm_r: DFF<Bits<1>>,
     count_r: DFF<Bits<NEU_W>>,
     stdp_r: DFF<Bits<WDATA_W>>,
     // full reset
@@ -340,6 +353,9 @@ pub struct Engine<const P: usize> {
     g_25: DFF<Bits<WADDR_W>>,
     k_cnt: DFF<Bits<SRC_W>>,
     dl_v1: DFF<Bit>,
+    dl_vb: DFF<Bit>,
+    dl_addr_b: DFF<Bits<WADDR_W>>,
+    dl_rot_b: DFF<Bits<3>>,
     dl_v2: DFF<Bit>,
     dl_addr: DFF<Bits<WADDR_W>>,
     dl_rot: DFF<Bits<3>>,
@@ -357,6 +373,47 @@ pub struct Engine<const P: usize> {
     pt_v: DFF<Bit>,
     pt_addr: [DFF<Bits<WADDR_W>>; P],
     pt_lanes: DFF<Bits<8>>,
+    // ---- pipeline registers for timing (docs/hdl.md, "Engine pipelines") ----
+    // walk stage C: the pre-trace update from registered operands
+    wc_v: DFF<Bit>,
+    wc_s: DFF<Bits<SRC_W>>,
+    wc_x: DFF<Bits<TRACE_W>>,
+    wc_spike: DFF<Bit>,
+    // delivery stage D: depression from registered weights and post-traces
+    dd_v: DFF<Bit>,
+    dd_addr: DFF<Bits<WADDR_W>>,
+    dd_rot: DFF<Bits<3>>,
+    dd_w: [DFF<Bits<WEIGHT_W>>; P],
+    dd_m: [DFF<Bit>; P],
+    dd_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
+    // neuron stage C (operands of the pipelined update), D and E (side band)
+    nc_v: DFF<Bit>,
+    nc_params: DFF<Bits<RDATA_W>>,
+    nc_vm: DFF<Bits<STATE_W>>,
+    nc_i: DFF<Bits<STATE_W>>,
+    nc_r: DFF<Bits<REFRACT_W>>,
+    nc_acc: DFF<Bits<ACC_W>>,
+    nc_y: DFF<Bits<TRACE_W>>,
+    nc_n: DFF<Bits<NEU_W>>,
+    nc_nsrc: DFF<Bits<SRC_W>>,
+    nc_n25: DFF<Bits<WADDR_W>>,
+    nd_v: DFF<Bit>,
+    nd_y: DFF<Bits<TRACE_W>>,
+    nd_n: DFF<Bits<NEU_W>>,
+    nd_nsrc: DFF<Bits<SRC_W>>,
+    nd_n25: DFF<Bits<WADDR_W>>,
+    ne_y: DFF<Bits<TRACE_W>>,
+    ne_n: DFF<Bits<NEU_W>>,
+    ne_nsrc: DFF<Bits<SRC_W>>,
+    ne_n25: DFF<Bits<WADDR_W>>,
+    // potentiation stage C: potentiation from registered weights and pre-traces
+    pc_v: DFF<Bit>,
+    pc_addr: [DFF<Bits<WADDR_W>>; P],
+    pc_rot: DFF<Bits<3>>,
+    pc_lanes: DFF<Bits<8>>,
+    pc_w: [DFF<Bits<WEIGHT_W>>; P],
+    pc_m: [DFF<Bit>; P],
+    pc_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
 
     // ---- locals ----
     learn: Signal<Local, Bit>,
@@ -494,7 +551,9 @@ impl<const P: usize> Engine<P> {
             nu: Default::default(),
             xtrace: Default::default(),
             ytrace: Default::default(),
+            dep_amp: std::array::from_fn(|_| Default::default()),
             dep: std::array::from_fn(|_| Default::default()),
+            pot_amp: std::array::from_fn(|_| Default::default()),
             pot: std::array::from_fn(|_| Default::default()),
             acc_ext: std::array::from_fn(|_| Default::default()),
             h_src16: Default::default(),
@@ -514,6 +573,10 @@ impl<const P: usize> Engine<P> {
             pat_pot: Default::default(),
             pat_bs: Default::default(),
             pat_bn: Default::default(),
+            pat_wc: Default::default(),
+            pat_dd: Default::default(),
+            pat_ne: Default::default(),
+            pat_pc: Default::default(),
             phase: Default::default(),
             h_op: Default::default(),
             h_src: Default::default(),
@@ -522,6 +585,8 @@ impl<const P: usize> Engine<P> {
             h_byte_r: Default::default(),
             h_wdata: Default::default(),
             rdata_r: Default::default(),
+            hw_r: Default::default(),
+            hm_r: Default::default(),
             count_r: Default::default(),
             stdp_r: Default::default(),
             clr_w: Default::default(),
@@ -543,6 +608,9 @@ impl<const P: usize> Engine<P> {
             g_25: Default::default(),
             k_cnt: Default::default(),
             dl_v1: Default::default(),
+            dl_vb: Default::default(),
+            dl_addr_b: Default::default(),
+            dl_rot_b: Default::default(),
             dl_v2: Default::default(),
             dl_addr: Default::default(),
             dl_rot: Default::default(),
@@ -558,6 +626,42 @@ impl<const P: usize> Engine<P> {
             pt_v: Default::default(),
             pt_addr: std::array::from_fn(|_| Default::default()),
             pt_lanes: Default::default(),
+            wc_v: Default::default(),
+            wc_s: Default::default(),
+            wc_x: Default::default(),
+            wc_spike: Default::default(),
+            dd_v: Default::default(),
+            dd_addr: Default::default(),
+            dd_rot: Default::default(),
+            dd_w: std::array::from_fn(|_| Default::default()),
+            dd_m: std::array::from_fn(|_| Default::default()),
+            dd_amp: std::array::from_fn(|_| Default::default()),
+            nc_v: Default::default(),
+            nc_params: Default::default(),
+            nc_vm: Default::default(),
+            nc_i: Default::default(),
+            nc_r: Default::default(),
+            nc_acc: Default::default(),
+            nc_y: Default::default(),
+            nc_n: Default::default(),
+            nc_nsrc: Default::default(),
+            nc_n25: Default::default(),
+            nd_v: Default::default(),
+            nd_y: Default::default(),
+            nd_n: Default::default(),
+            nd_nsrc: Default::default(),
+            nd_n25: Default::default(),
+            ne_y: Default::default(),
+            ne_n: Default::default(),
+            ne_nsrc: Default::default(),
+            ne_n25: Default::default(),
+            pc_v: Default::default(),
+            pc_addr: std::array::from_fn(|_| Default::default()),
+            pc_rot: Default::default(),
+            pc_lanes: Default::default(),
+            pc_w: std::array::from_fn(|_| Default::default()),
+            pc_m: std::array::from_fn(|_| Default::default()),
+            pc_amp: std::array::from_fn(|_| Default::default()),
             learn: Default::default(),
             h_addr: Default::default(),
             h_raddr: Default::default(),
@@ -631,16 +735,34 @@ impl<const P: usize> Logic for Engine<P> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, h_wdata, rdata_r, count_r,
-            stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, n_src, n_25, list_len, b_valid, b_nvalid,
-            b_s, b_base, b_n, b_nsrc, b_n25, g_cnt, g_25, k_cnt, dl_v1, dl_v2, dl_addr, dl_rot,
-            f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt, pt_v, pt_lanes
+            self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, h_wdata, rdata_r, hw_r, hm_r,
+            count_r, stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, n_src, n_25, list_len, b_valid,
+            b_nvalid, b_s, b_base, b_n, b_nsrc, b_n25, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b,
+            dl_rot_b, dl_v2, dl_addr, dl_rot, f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane,
+            c_cnt, pt_v, pt_lanes, wc_v, wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v,
+            nc_params, nc_vm, nc_i, nc_r, nc_acc, nc_y, nc_n, nc_nsrc, nc_n25, nd_v, nd_y, nd_n,
+            nd_nsrc, nd_n25, ne_y, ne_n, ne_nsrc, ne_n25, pc_v, pc_rot, pc_lanes
         );
+        self.nu.clock.next = self.clock.val();
         for j in 0..P {
             self.acc[j].clock.next = self.clock.val();
             self.acc[j].d.next = self.acc[j].q.val();
             self.pt_addr[j].clock.next = self.clock.val();
             self.pt_addr[j].d.next = self.pt_addr[j].q.val();
+            self.dd_w[j].clock.next = self.clock.val();
+            self.dd_w[j].d.next = self.dd_w[j].q.val();
+            self.dd_m[j].clock.next = self.clock.val();
+            self.dd_m[j].d.next = self.dd_m[j].q.val();
+            self.dd_amp[j].clock.next = self.clock.val();
+            self.dd_amp[j].d.next = self.dd_amp[j].q.val();
+            self.pc_addr[j].clock.next = self.clock.val();
+            self.pc_addr[j].d.next = self.pc_addr[j].q.val();
+            self.pc_w[j].clock.next = self.clock.val();
+            self.pc_w[j].d.next = self.pc_w[j].q.val();
+            self.pc_m[j].clock.next = self.clock.val();
+            self.pc_m[j].d.next = self.pc_m[j].q.val();
+            self.pc_amp[j].clock.next = self.clock.val();
+            self.pc_amp[j].d.next = self.pc_amp[j].q.val();
             self.wbank[j].clock.next = self.clock.val();
             self.mbank[j].clock.next = self.clock.val();
             self.ybank[j].clock.next = self.clock.val();
@@ -685,13 +807,21 @@ impl<const P: usize> Logic for Engine<P> {
         self.pat_pot.r.next = self.f_lane.q.val();
         self.pat_bs.r.next = self.b_s.q.val().get_bits::<3>(0);
         self.pat_bn.r.next = self.b_n.q.val().get_bits::<3>(0);
+        self.pat_wc.r.next = self.wc_s.q.val().get_bits::<3>(0);
+        self.pat_dd.r.next = self.dd_rot.q.val();
+        self.pat_ne.r.next = self.ne_n.q.val().get_bits::<3>(0);
+        self.pat_pc.r.next = self.pc_rot.q.val();
         self.unused_pats.next = self.pat_host.pat.val().xor()
             ^ self.pat_hn.pat.val().xor()
             ^ self.pat_hs.pat.val().xor()
             ^ self.pat_dl.pat.val().xor()
             ^ self.pat_pot.pat.val().xor()
             ^ self.pat_bs.pat.val().xor()
-            ^ self.pat_bn.pat.val().xor();
+            ^ self.pat_bn.pat.val().xor()
+            ^ self.pat_wc.pat.val().xor()
+            ^ self.pat_dd.pat.val().xor()
+            ^ self.pat_ne.pat.val().xor()
+            ^ self.pat_pc.pat.val().xor();
 
         // ---- lane selections (from RAM outputs and registers only) ----
         self.sel_x.next = self.zero_8.val();
@@ -738,8 +868,10 @@ impl<const P: usize> Logic for Engine<P> {
         }
 
         // ---- read results ----
-        self.res_w.x.next = self.h_w.val();
-        self.res_m.x.next = self.h_m.val();
+        self.hw_r.d.next = self.h_w.val();
+        self.hm_r.d.next = self.h_m.val();
+        self.res_w.x.next = self.hw_r.q.val();
+        self.res_m.x.next = self.hm_r.q.val();
         self.res_x.x.next = self.h_x.val();
         self.res_byte.x.next = self.replay.read_data.val();
         self.res_state.v.next = self.mem_v.read_data.val();
@@ -748,48 +880,88 @@ impl<const P: usize> Logic for Engine<P> {
         self.res_state.y.next = self.h_y.val();
 
         // ---- datapath inputs ----
-        // Pre-trace (walk stage B).
-        self.xtrace.x.next = self.sel_x.val();
+        // Pre-trace (walk stage C, from the operands registered in stage B).
+        self.wc_v.d.next = self.b_valid.q.val() & (self.phase.q.val() != Phase::ResetState);
+        self.wc_s.d.next = self.b_s.q.val();
+        self.wc_x.d.next = self.sel_x.val();
+        self.wc_spike.d.next = self.active.read_data.val().any();
+        self.xtrace.x.next = self.wc_x.q.val();
         self.xtrace.alpha.next = self.stdp_r.q.val().get_bits::<16>(80);
-        self.xtrace.spike.next = self.active.read_data.val().any();
+        self.xtrace.spike.next = self.wc_spike.q.val();
         self.xtrace.inc.next = self.stdp_r.q.val().get_bits::<8>(24);
-        // Neuron update (neuron stage B).
-        self.nu.v_th.next = signed_cast(self.params.read_data.val().get_bits::<16>(0));
-        self.nu.v_reset.next = signed_cast(self.params.read_data.val().get_bits::<16>(16));
-        self.nu.v_rest.next = signed_cast(self.params.read_data.val().get_bits::<16>(32));
-        self.nu.alpha_v.next = self.params.read_data.val().get_bits::<16>(48);
-        self.nu.alpha_i.next = self.params.read_data.val().get_bits::<16>(64);
-        self.nu.t_ref.next = self.params.read_data.val().get_bits::<8>(80);
-        self.nu.v.next = signed_cast(self.mem_v.read_data.val());
-        self.nu.i.next = signed_cast(self.mem_i.read_data.val());
-        self.nu.r.next = self.mem_r.read_data.val();
-        // acc = Σw · 2^w_shift (w_shift <= 14: four bits).
-        self.nu.acc.next =
-            signed_cast(self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(88));
-        // Post-trace (neuron stage B).
-        self.ytrace.x.next = self.sel_y.val();
+        // Neuron update: stage B registers the RAM outputs (and acc = Σw · 2^w_shift,
+        // w_shift <= 14: four bits); the pipelined update runs in stages C and D; its
+        // registered results are written in stage E.
+        self.nc_v.d.next = self.b_nvalid.q.val() & (self.phase.q.val() != Phase::ResetState);
+        self.nc_params.d.next = self.params.read_data.val();
+        self.nc_vm.d.next = self.mem_v.read_data.val();
+        self.nc_i.d.next = self.mem_i.read_data.val();
+        self.nc_r.d.next = self.mem_r.read_data.val();
+        self.nc_acc.d.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(88);
+        self.nc_y.d.next = self.sel_y.val();
+        self.nc_n.d.next = self.b_n.q.val();
+        self.nc_nsrc.d.next = self.b_nsrc.q.val();
+        self.nc_n25.d.next = self.b_n25.q.val();
+        self.nd_v.d.next = self.nc_v.q.val();
+        self.nd_y.d.next = self.nc_y.q.val();
+        self.nd_n.d.next = self.nc_n.q.val();
+        self.nd_nsrc.d.next = self.nc_nsrc.q.val();
+        self.nd_n25.d.next = self.nc_n25.q.val();
+        self.ne_y.d.next = self.nd_y.q.val();
+        self.ne_n.d.next = self.nd_n.q.val();
+        self.ne_nsrc.d.next = self.nd_nsrc.q.val();
+        self.ne_n25.d.next = self.nd_n25.q.val();
+        self.nu.in_valid.next = self.nc_v.q.val();
+        self.nu.v_th.next = signed_cast(self.nc_params.q.val().get_bits::<16>(0));
+        self.nu.v_reset.next = signed_cast(self.nc_params.q.val().get_bits::<16>(16));
+        self.nu.v_rest.next = signed_cast(self.nc_params.q.val().get_bits::<16>(32));
+        self.nu.alpha_v.next = self.nc_params.q.val().get_bits::<16>(48);
+        self.nu.alpha_i.next = self.nc_params.q.val().get_bits::<16>(64);
+        self.nu.t_ref.next = self.nc_params.q.val().get_bits::<8>(80);
+        self.nu.v.next = signed_cast(self.nc_vm.q.val());
+        self.nu.i.next = signed_cast(self.nc_i.q.val());
+        self.nu.r.next = self.nc_r.q.val();
+        self.nu.acc.next = signed_cast(self.nc_acc.q.val());
+        // Post-trace (neuron stage E).
+        self.ytrace.x.next = self.ne_y.q.val();
         self.ytrace.alpha.next = self.stdp_r.q.val().get_bits::<16>(96);
         self.ytrace.spike.next = self.nu.fired.val();
         self.ytrace.inc.next = self.stdp_r.q.val().get_bits::<8>(32);
-        // Depression (delivery stage C) and potentiation (stage B), lane by lane.
+        // Depression (delivery stage D) and potentiation (stage C), lane by lane, from
+        // operands registered one stage earlier.
+        self.dd_v.d.next = self.dl_v2.q.val();
+        self.dd_addr.d.next = self.dl_addr.q.val();
+        self.dd_rot.d.next = self.dl_rot.q.val();
+        self.pc_v.d.next = self.pt_v.q.val();
+        self.pc_rot.d.next = self.f_lane.q.val();
+        self.pc_lanes.d.next = self.pt_lanes.q.val();
         for j in 0..P {
-            self.dep[j].w.next = signed_cast(self.dl_w[j].val());
-            self.dep[j].trace.next = self.ybank[j].read_data.val();
-            self.dep[j].eta.next = self.stdp_r.q.val().get_bits::<8>(16);
+            self.dd_w[j].d.next = self.dl_w[j].val();
+            self.dd_m[j].d.next = self.dl_m[j].val().any();
+            self.dep_amp[j].trace.next = self.ybank[j].read_data.val();
+            self.dep_amp[j].eta.next = self.stdp_r.q.val().get_bits::<8>(16);
+            self.dd_amp[j].d.next = self.dep_amp[j].amp.val();
+            self.pc_addr[j].d.next = self.pt_addr[j].q.val();
+            self.pc_w[j].d.next = self.pt_w[j].val();
+            self.pc_m[j].d.next = self.pt_m[j].val().any();
+            self.pot_amp[j].trace.next = self.xbank[j].read_data.val();
+            self.pot_amp[j].eta.next = self.stdp_r.q.val().get_bits::<8>(8);
+            self.pc_amp[j].d.next = self.pot_amp[j].amp.val();
+            self.dep[j].w.next = signed_cast(self.dd_w[j].q.val());
+            self.dep[j].amp.next = self.dd_amp[j].q.val();
             self.dep[j].potentiate.next = false;
             self.dep[j].w_min.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(48));
             self.dep[j].w_max.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(64));
-            self.acc_ext[j].x.next = self.dl_w[j].val();
-            self.pot[j].w.next = signed_cast(self.pt_w[j].val());
-            self.pot[j].trace.next = self.xbank[j].read_data.val();
-            self.pot[j].eta.next = self.stdp_r.q.val().get_bits::<8>(8);
+            self.acc_ext[j].x.next = self.dd_w[j].q.val();
+            self.pot[j].w.next = signed_cast(self.pc_w[j].q.val());
+            self.pot[j].amp.next = self.pc_amp[j].q.val();
             self.pot[j].potentiate.next = true;
             self.pot[j].w_min.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(48));
             self.pot[j].w_max.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(64));
         }
 
         self.new_byte.next = self.rbyte.q.val();
-        if self.nu.fired.val() {
+        if self.nu.out_valid.val() & self.nu.fired.val() {
             self.new_byte.next = self.rbyte.q.val() | self.rbit.q.val();
         }
 
@@ -846,11 +1018,11 @@ impl<const P: usize> Logic for Engine<P> {
         self.list_base.read_address.next = self.k_cnt.q.val();
         self.fired_grp.write_enable.next = false;
         self.fired_grp.write_address.next = self.f_len.q.val();
-        self.fired_grp.write_data.next = self.b_n25.q.val() >> self.k_lg_p.val();
+        self.fired_grp.write_data.next = self.ne_n25.q.val() >> self.k_lg_p.val();
         self.fired_grp.read_address.next = self.q_cnt.q.val();
         self.fired_lane.write_enable.next = false;
         self.fired_lane.write_address.next = self.f_len.q.val();
-        self.fired_lane.write_data.next = self.b_n.q.val().get_bits::<3>(0);
+        self.fired_lane.write_data.next = self.ne_n.q.val().get_bits::<3>(0);
         self.fired_lane.read_address.next = self.q_cnt.q.val();
         self.replay.write_enable.next = false;
         self.replay.write_address.next = self.rb_addr.q.val();
@@ -861,11 +1033,16 @@ impl<const P: usize> Logic for Engine<P> {
         self.counts.write_data.next = self.f_len.q.val();
         self.counts.read_address.next = self.h_slot_r.q.val() & self.k_rmask6.val();
 
-        // ---- stage B of the walk (phases 1 + 4): x update, list append ----
-        if self.b_valid.q.val() & (self.phase.q.val() != Phase::ResetState) {
+        // ---- stage C of the walk (phases 1 + 4): x update ----
+        if self.wc_v.q.val() {
             for b in 0..P {
-                self.xbank[b].write_enable.next = self.pat_bs.pat.val().get_bit(b);
+                self.xbank[b].write_enable.next = self.pat_wc.pat.val().get_bit(b);
+                self.xbank[b].write_address.next = self.wc_s.q.val() >> self.k_lg_p.val();
             }
+        }
+
+        // ---- stage B of the walk (phases 1 + 4): clear the active bit, list append ----
+        if self.b_valid.q.val() & (self.phase.q.val() != Phase::ResetState) {
             self.active.write_enable.next = true;
             if self.active.read_data.val().any() {
                 self.list_src.write_enable.next = true;
@@ -895,24 +1072,28 @@ impl<const P: usize> Logic for Engine<P> {
             }
         }
 
-        // ---- stage B of the neuron update (phases 3 + 6) ----
-        if self.b_nvalid.q.val() & (self.phase.q.val() != Phase::ResetState) {
+        // ---- stage E of the neuron update (phases 3 + 6): write the results ----
+        if self.nu.out_valid.val() {
             self.mem_v.write_enable.next = true;
+            self.mem_v.write_address.next = self.ne_n.q.val();
             self.mem_i.write_enable.next = true;
+            self.mem_i.write_address.next = self.ne_n.q.val();
             self.mem_r.write_enable.next = true;
+            self.mem_r.write_address.next = self.ne_n.q.val();
             for b in 0..P {
-                self.ybank[b].write_enable.next = self.pat_bn.pat.val().get_bit(b);
+                self.ybank[b].write_enable.next = self.pat_ne.pat.val().get_bit(b);
+                self.ybank[b].write_address.next = self.ne_n.q.val() >> self.k_lg_p.val();
             }
             if self.nu.fired.val() {
                 self.active.write_enable.next = true;
-                self.active.write_address.next = self.b_nsrc.q.val();
+                self.active.write_address.next = self.ne_nsrc.q.val();
                 self.active.write_data.next = self.bit_1.val();
                 self.fired_grp.write_enable.next = true;
                 self.fired_lane.write_enable.next = true;
                 self.f_len.d.next = self.f_len.q.val() + self.one_neu.val();
             }
             if (self.rbit.q.val() == self.top_8.val())
-                | (self.b_n.q.val() == self.k_last_neuron.val())
+                | (self.ne_n.q.val() == self.k_last_neuron.val())
             {
                 self.replay.write_enable.next = true;
                 self.rbyte.d.next = self.zero_8.val();
@@ -924,41 +1105,47 @@ impl<const P: usize> Logic for Engine<P> {
             }
         }
 
-        // ---- stage C of delivery (phase 2): accumulate, depress ----
-        if self.dl_v2.q.val() {
+        // ---- stage D of delivery (phase 2): accumulate and depress (stage C only registers
+        // the weights: the wide weight RAMs' output muxes and the adders are in different
+        // cycles) ----
+        if self.dd_v.q.val() {
             for j in 0..P {
                 self.acc[j].d.next = self.acc[j].q.val() + self.acc_ext[j].y.val();
             }
             for b in 0..P {
-                self.wbank[b].write_address.next = self.dl_addr.q.val();
+                self.wbank[b].write_address.next = self.dd_addr.q.val();
                 for j in 0..P {
-                    if self.pat_dl.pat.val().get_bit(b + 8 - j) {
+                    if self.pat_dd.pat.val().get_bit(b + 8 - j) {
                         self.wbank[b].write_data.next = unsigned_cast(self.dep[j].w_new.val());
-                        self.wbank[b].write_enable.next =
-                            self.learn.val() & self.dl_m[j].val().any();
+                        self.wbank[b].write_enable.next = self.learn.val() & self.dd_m[j].q.val();
                     }
                 }
             }
         }
 
-        // ---- stage B of potentiation (phase 5) ----
-        if self.pt_v.q.val() {
+        // ---- stage C of potentiation (phase 5) ----
+        if self.pc_v.q.val() {
             for b in 0..P {
-                self.wbank[b].write_address.next = self.pt_addr[b].q.val();
+                self.wbank[b].write_address.next = self.pc_addr[b].q.val();
                 for j in 0..P {
-                    if self.pat_pot.pat.val().get_bit(b + 8 - j) {
+                    if self.pat_pc.pat.val().get_bit(b + 8 - j) {
                         self.wbank[b].write_data.next = unsigned_cast(self.pot[j].w_new.val());
                         self.wbank[b].write_enable.next =
-                            self.pt_m[j].val().any() & self.pt_lanes.q.val().get_bit(j);
+                            self.pc_m[j].q.val() & self.pc_lanes.q.val().get_bit(j);
                     }
                 }
             }
         }
 
-        // ---- stage B of delivery: weight addresses from the source list ----
-        self.dl_v2.d.next = self.dl_v1.q.val();
-        self.dl_addr.d.next = self.list_base.read_data.val() + self.g_25.q.val();
-        self.dl_rot.d.next = self.list_src.read_data.val();
+        // ---- stage B of delivery: weight addresses from the source list (registered, so
+        // the adder and the weight RAMs' address fan-out are in different cycles) ----
+        self.dl_vb.d.next = self.dl_v1.q.val();
+        self.dl_addr_b.d.next = self.list_base.read_data.val() + self.g_25.q.val();
+        self.dl_rot_b.d.next = self.list_src.read_data.val();
+        // ---- stage B2: the weight read ----
+        self.dl_v2.d.next = self.dl_vb.q.val();
+        self.dl_addr.d.next = self.dl_addr_b.q.val();
+        self.dl_rot.d.next = self.dl_rot_b.q.val();
 
         // ---- FSM (stage A) ----
         self.b_valid.d.next = false;
@@ -1057,11 +1244,10 @@ impl<const P: usize> Logic for Engine<P> {
             }
             Phase::HostB => {
                 self.phase.d.next = Phase::Idle;
-                if self.h_op.q.val() == self.op_read_weight.val() {
-                    self.rdata_r.d.next = self.res_w.out.val();
-                }
-                if self.h_op.q.val() == self.op_read_mask.val() {
-                    self.rdata_r.d.next = self.res_m.out.val();
+                if (self.h_op.q.val() == self.op_read_weight.val())
+                    | (self.h_op.q.val() == self.op_read_mask.val())
+                {
+                    self.phase.d.next = Phase::HostC;
                 }
                 if self.h_op.q.val() == self.op_read_params.val() {
                     self.rdata_r.d.next = self.params.read_data.val();
@@ -1077,6 +1263,14 @@ impl<const P: usize> Logic for Engine<P> {
                 }
                 if self.h_op.q.val() == self.op_read_fired_count.val() {
                     self.count_r.d.next = self.counts.read_data.val();
+                }
+            }
+            Phase::HostC => {
+                self.phase.d.next = Phase::Idle;
+                if self.h_op.q.val() == self.op_read_weight.val() {
+                    self.rdata_r.d.next = self.res_w.out.val();
+                } else {
+                    self.rdata_r.d.next = self.res_m.out.val();
                 }
             }
             Phase::Walk => {
@@ -1099,15 +1293,17 @@ impl<const P: usize> Logic for Engine<P> {
             Phase::Deliver => {
                 for b in 0..P {
                     self.ybank[b].read_address.next = self.g_cnt.q.val();
-                    self.wbank[b].read_address.next =
-                        self.list_base.read_data.val() + self.g_25.q.val();
-                    self.mbank[b].read_address.next =
-                        self.list_base.read_data.val() + self.g_25.q.val();
+                    self.wbank[b].read_address.next = self.dl_addr_b.q.val();
+                    self.mbank[b].read_address.next = self.dl_addr_b.q.val();
                 }
                 if self.k_cnt.q.val() != self.list_len.q.val() {
                     self.dl_v1.d.next = true;
                     self.k_cnt.d.next = self.k_cnt.q.val() + self.one_src.val();
-                } else if !self.dl_v1.q.val() & !self.dl_v2.q.val() {
+                } else if !self.dl_v1.q.val()
+                    & !self.dl_vb.q.val()
+                    & !self.dl_v2.q.val()
+                    & !self.dd_v.q.val()
+                {
                     // The group is complete: store its sums, start the next group.
                     for b in 0..P {
                         self.accbank[b].write_enable.next = true;
@@ -1144,7 +1340,12 @@ impl<const P: usize> Logic for Engine<P> {
                     self.n_cnt.d.next = self.n_cnt.q.val() + self.one_neu.val();
                     self.n_src.d.next = self.n_src.q.val() + self.one_src.val();
                     self.n_25.d.next = self.n_25.q.val() + self.one_w.val();
-                } else if !self.b_nvalid.q.val() {
+                } else if !self.b_nvalid.q.val()
+                    & !self.nc_v.q.val()
+                    & !self.nd_v.q.val()
+                    & !self.nu.out_valid.val()
+                {
+                    // The update pipeline (stages B..E) has drained.
                     self.q_cnt.d.next = self.zero_neu.val();
                     if self.learn.val() {
                         self.phase.d.next = Phase::PotFetch;

@@ -53,7 +53,7 @@ pub use arith::{
 pub use engine::{Engine, LanePattern};
 pub use executor::{ExecFsm, Executor};
 pub use neuron::{FireLogic, NeuronFinish, NeuronLeak, NeuronUpdate, NeuronUpdatePipe};
-pub use stdp::{AddClamp, TraceSat, TraceUpdate, WeightUpdate};
+pub use stdp::{AddClamp, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightUpdate};
 
 use neurofab_proto::{
     ALPHA_FRAC_BITS, ETA_SHIFT, MAX_INPUTS, MAX_NEURONS, MAX_WEIGHT_BITS, STATE_BITS, TRACE_BITS,

@@ -7,8 +7,107 @@ use super::arith::{Narrow, SignExtend, UDecay, ZeroExtend};
 use super::{ALPHA_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
 use crate::constant;
 
+/// `Δw = (trace · eta) >> 8` (spec §4.3), zero-extended to the weight-sum width: the
+/// multiplier half of [`WeightUpdate`]. The engine registers its output, so the multiply
+/// and the add/clamp of [`WeightApply`] sit in different clock cycles.
+#[derive(LogicBlock)]
+pub struct WeightAmp {
+    pub trace: Signal<In, Bits<TRACE_W>>,
+    pub eta: Signal<In, Bits<ETA_W>>,
+    pub amp: Signal<Out, Bits<WEIGHT_SUM_W>>,
+    ext_trace: ZeroExtend<TRACE_W, MUL_W>,
+    ext_eta: ZeroExtend<ETA_W, MUL_W>,
+    // (trace · eta) >> 8 < 2^8: the dropped bits are 0, so this also zero-extends Δw.
+    narrow: Narrow<PROD_W, WEIGHT_SUM_W>,
+    shift: Constant<Bits<MUL_W>>,
+}
+
+impl Default for WeightAmp {
+    fn default() -> Self {
+        Self {
+            trace: Default::default(),
+            eta: Default::default(),
+            amp: Default::default(),
+            ext_trace: Default::default(),
+            ext_eta: Default::default(),
+            narrow: Default::default(),
+            shift: constant(ETA_SHR as u64),
+        }
+    }
+}
+
+impl Logic for WeightAmp {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Δw = (trace · eta) >> 8, 0 ..= 254.
+        self.ext_trace.x.next = self.trace.val();
+        self.ext_eta.x.next = self.eta.val();
+        self.narrow.x.next = (self.ext_trace.y.val() * self.ext_eta.y.val()) >> self.shift.val();
+        self.amp.next = self.narrow.y.val();
+    }
+}
+
+/// `w_new = clamp(w ± amp, w_min, w_max)` for `W`-bit signed weights: the add/clamp half
+/// of [`WeightUpdate`], `amp` from [`WeightAmp`].
+#[derive(LogicBlock)]
+pub struct WeightApply<const W: usize> {
+    pub w: Signal<In, Signed<W>>,
+    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub potentiate: Signal<In, Bit>,
+    pub w_min: Signal<In, Signed<W>>,
+    pub w_max: Signal<In, Signed<W>>,
+    pub w_new: Signal<Out, Signed<W>>,
+    ext_w: SignExtend<W, WEIGHT_SUM_W>,
+    ext_min: SignExtend<W, WEIGHT_SUM_W>,
+    ext_max: SignExtend<W, WEIGHT_SUM_W>,
+    clamp: AddClamp,
+    // The clamped value lies in [w_min, w_max] (or is w_max): it fits W bits.
+    narrow: Narrow<WEIGHT_SUM_W, W>,
+}
+
+impl<const W: usize> Default for WeightApply<W> {
+    fn default() -> Self {
+        const {
+            assert!(
+                W >= neurofab_proto::MIN_WEIGHT_BITS as usize
+                    && W <= neurofab_proto::MAX_WEIGHT_BITS as usize
+            )
+        };
+        Self {
+            w: Default::default(),
+            amp: Default::default(),
+            potentiate: Default::default(),
+            w_min: Default::default(),
+            w_max: Default::default(),
+            w_new: Default::default(),
+            ext_w: Default::default(),
+            ext_min: Default::default(),
+            ext_max: Default::default(),
+            clamp: Default::default(),
+            narrow: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize> Logic for WeightApply<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_w.x.next = unsigned_cast(self.w.val());
+        self.ext_min.x.next = unsigned_cast(self.w_min.val());
+        self.ext_max.x.next = unsigned_cast(self.w_max.val());
+        self.clamp.w.next = self.ext_w.y.val();
+        self.clamp.amp.next = self.amp.val();
+        self.clamp.potentiate.next = self.potentiate.val();
+        self.clamp.lo.next = self.ext_min.y.val();
+        self.clamp.hi.next = self.ext_max.y.val();
+        self.narrow.x.next = self.clamp.y.val();
+        self.w_new.next = signed_cast(self.narrow.y.val());
+    }
+}
+
 /// `w_new = clamp(w ± ((trace · eta) >> 8), w_min, w_max)` (spec §3 phases 2 and 5, §4.3)
-/// for `W`-bit signed weights, `2 <= W <= 16`.
+/// for `W`-bit signed weights, `2 <= W <= 16`: [`WeightAmp`] followed by [`WeightApply`],
+/// combinational (the functional reference of the engine's two-stage use of them).
 ///
 /// | port | dir | type |
 /// |---|---|---|
@@ -32,27 +131,12 @@ pub struct WeightUpdate<const W: usize> {
     pub w_min: Signal<In, Signed<W>>,
     pub w_max: Signal<In, Signed<W>>,
     pub w_new: Signal<Out, Signed<W>>,
-    ext_trace: ZeroExtend<TRACE_W, MUL_W>,
-    ext_eta: ZeroExtend<ETA_W, MUL_W>,
-    // (trace · eta) >> 8 < 2^8: the dropped bits are 0, so this also zero-extends Δw.
-    amp: Narrow<PROD_W, WEIGHT_SUM_W>,
-    ext_w: SignExtend<W, WEIGHT_SUM_W>,
-    ext_min: SignExtend<W, WEIGHT_SUM_W>,
-    ext_max: SignExtend<W, WEIGHT_SUM_W>,
-    clamp: AddClamp,
-    // The clamped value lies in [w_min, w_max] (or is w_max): it fits W bits.
-    narrow: Narrow<WEIGHT_SUM_W, W>,
-    shift: Constant<Bits<MUL_W>>,
+    delta: WeightAmp,
+    apply: WeightApply<W>,
 }
 
 impl<const W: usize> Default for WeightUpdate<W> {
     fn default() -> Self {
-        const {
-            assert!(
-                W >= neurofab_proto::MIN_WEIGHT_BITS as usize
-                    && W <= neurofab_proto::MAX_WEIGHT_BITS as usize
-            )
-        };
         Self {
             w: Default::default(),
             trace: Default::default(),
@@ -61,15 +145,8 @@ impl<const W: usize> Default for WeightUpdate<W> {
             w_min: Default::default(),
             w_max: Default::default(),
             w_new: Default::default(),
-            ext_trace: Default::default(),
-            ext_eta: Default::default(),
-            amp: Default::default(),
-            ext_w: Default::default(),
-            ext_min: Default::default(),
-            ext_max: Default::default(),
-            clamp: Default::default(),
-            narrow: Default::default(),
-            shift: constant(ETA_SHR as u64),
+            delta: Default::default(),
+            apply: Default::default(),
         }
     }
 }
@@ -77,20 +154,14 @@ impl<const W: usize> Default for WeightUpdate<W> {
 impl<const W: usize> Logic for WeightUpdate<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        // Δw = (trace · eta) >> 8, 0 ..= 254.
-        self.ext_trace.x.next = self.trace.val();
-        self.ext_eta.x.next = self.eta.val();
-        self.amp.x.next = (self.ext_trace.y.val() * self.ext_eta.y.val()) >> self.shift.val();
-        self.ext_w.x.next = unsigned_cast(self.w.val());
-        self.ext_min.x.next = unsigned_cast(self.w_min.val());
-        self.ext_max.x.next = unsigned_cast(self.w_max.val());
-        self.clamp.w.next = self.ext_w.y.val();
-        self.clamp.amp.next = self.amp.y.val();
-        self.clamp.potentiate.next = self.potentiate.val();
-        self.clamp.lo.next = self.ext_min.y.val();
-        self.clamp.hi.next = self.ext_max.y.val();
-        self.narrow.x.next = self.clamp.y.val();
-        self.w_new.next = signed_cast(self.narrow.y.val());
+        self.delta.trace.next = self.trace.val();
+        self.delta.eta.next = self.eta.val();
+        self.apply.w.next = self.w.val();
+        self.apply.amp.next = self.delta.amp.val();
+        self.apply.potentiate.next = self.potentiate.val();
+        self.apply.w_min.next = self.w_min.val();
+        self.apply.w_max.next = self.w_max.val();
+        self.w_new.next = self.apply.w_new.val();
     }
 }
 

@@ -256,12 +256,12 @@ pub fn step_cycles(cfg: &CoreConfig, sources_active: usize, fired: usize, learn:
     let (n, s, g) = (cfg.neurons(), cfg.sources(), cfg.groups());
     let c = s.div_ceil(p);
     let deliver = if sources_active > 0 {
-        g * (sources_active + 3)
+        g * (sources_active + 5)
     } else {
         g
     };
     let pot = if learn { fired * (c + 3) + 1 } else { 0 };
-    (s + n + 5 + deliver + pot) as u64
+    (s + n + 8 + deliver + pot) as u64
 }
 
 /// A network: parameters, weights, masks and STDP parameters, written to both.
