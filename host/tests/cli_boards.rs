@@ -265,21 +265,22 @@ fn build_refuses_a_clock_or_baud_the_board_does_not_make() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("core.toml");
     let out = dir.path().join("out");
-    std::fs::write(
-        &cfg,
-        "[core]\nneurons = 16\ninputs = 4\nclock_hz = 12000000\n",
-    )
-    .unwrap();
-    let o = run(&[
-        "build",
-        "--board",
-        "icebreaker",
-        "--config",
-        p(&cfg),
-        "--out",
-        p(&out),
-    ]);
-    let err = assert_clean_error(&o, 2);
+    // `build --board icebreaker --config core.toml` with this file: the clean error text.
+    let build_with = |core_toml: &str| {
+        std::fs::write(&cfg, core_toml).unwrap();
+        let o = run(&[
+            "build",
+            "--board",
+            "icebreaker",
+            "--config",
+            p(&cfg),
+            "--out",
+            p(&out),
+        ]);
+        assert_clean_error(&o, 2)
+    };
+
+    let err = build_with("[core]\nneurons = 16\ninputs = 4\nclock_hz = 12000000\n");
     assert!(
         err.contains(&format!(
             "{}:4:12: clock_hz = 12000000 does not match board icebreaker",
@@ -293,21 +294,7 @@ fn build_refuses_a_clock_or_baud_the_board_does_not_make() {
     );
     assert!(!out.exists(), "nothing is built");
 
-    std::fs::write(
-        &cfg,
-        "[core]\nneurons = 16\nclock_hz = 24000000\nbaud = 9600\n",
-    )
-    .unwrap();
-    let o = run(&[
-        "build",
-        "--board",
-        "icebreaker",
-        "--config",
-        p(&cfg),
-        "--out",
-        p(&out),
-    ]);
-    let err = assert_clean_error(&o, 2);
+    let err = build_with("[core]\nneurons = 16\nclock_hz = 24000000\nbaud = 9600\n");
     assert!(
         err.contains(&format!(
             "{}:4:8: baud = 9600 does not match board icebreaker",
@@ -317,17 +304,7 @@ fn build_refuses_a_clock_or_baud_the_board_does_not_make() {
     );
 
     // Errors in the file point at file:line as for `generate`.
-    std::fs::write(&cfg, "[core]\nneurons = 16\nlane = 2\n").unwrap();
-    let o = run(&[
-        "build",
-        "--board",
-        "icebreaker",
-        "--config",
-        p(&cfg),
-        "--out",
-        p(&out),
-    ]);
-    let err = assert_clean_error(&o, 2);
+    let err = build_with("[core]\nneurons = 16\nlane = 2\n");
     assert!(err.contains(&format!("{}:3", cfg.display())), "{err}");
 
     // --loopback builds no core: sizes are refused.
