@@ -1030,21 +1030,7 @@ pub fn run_recorded(
         }
     }
     progress(steps);
-    let wall = start.elapsed();
-    let counters = dev.counters()?;
-    let result = RunResult {
-        steps,
-        spikes,
-        input_spikes,
-        wall,
-        counters,
-        link: dev.link_stats(),
-        run_link: match (dev.link_stats(), before) {
-            (Some(a), Some(b)) => Some(a.since(&b)),
-            _ => None,
-        },
-        baud: dev.baud(),
-    };
+    let result = RunResult::finish(dev, steps, spikes, input_spikes, start, before)?;
     Ok((result, samples))
 }
 

@@ -26,6 +26,35 @@ pub struct RunResult {
     pub baud: Option<u32>,
 }
 
+impl RunResult {
+    /// The result of a run of `steps` steps that began at `start`, with the device's
+    /// link statistics `before` it: reads the counters and link statistics now.
+    pub fn finish(
+        dev: &mut dyn Device,
+        steps: u32,
+        spikes: Vec<(u32, u16)>,
+        input_spikes: usize,
+        start: Instant,
+        before: Option<LinkStats>,
+    ) -> Result<RunResult, DeviceError> {
+        let wall = start.elapsed();
+        let counters = dev.counters()?;
+        Ok(RunResult {
+            steps,
+            spikes,
+            input_spikes,
+            wall,
+            counters,
+            link: dev.link_stats(),
+            run_link: match (dev.link_stats(), before) {
+                (Some(a), Some(b)) => Some(a.since(&b)),
+                _ => None,
+            },
+            baud: dev.baud(),
+        })
+    }
+}
+
 /// Per-population firing statistics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PopulationRate {
@@ -54,21 +83,7 @@ pub fn run(
         }
     })?;
     progress(steps);
-    let wall = start.elapsed();
-    let counters = dev.counters()?;
-    Ok(RunResult {
-        steps,
-        spikes,
-        input_spikes,
-        wall,
-        counters,
-        link: dev.link_stats(),
-        run_link: match (dev.link_stats(), before) {
-            (Some(a), Some(b)) => Some(a.since(&b)),
-            _ => None,
-        },
-        baud: dev.baud(),
-    })
+    RunResult::finish(dev, steps, spikes, input_spikes, start, before)
 }
 
 impl RunResult {

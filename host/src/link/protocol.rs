@@ -670,28 +670,53 @@ impl<T: Transport> ProtocolDevice<T> {
 
     /// Neuron parameters of the view's neurons.
     pub fn read_neuron_params(&mut self) -> Result<Vec<NeuronParams>, DeviceError> {
-        let ppf = MAX_NEURON_PARAMS_PER_FRAME
+        let per = MAX_NEURON_PARAMS_PER_FRAME
             .min((self.caps.max_payload as usize - NEURON_RANGE_LEN) / NEURON_PARAMS_LEN);
-        let n = self.view.neurons as usize;
-        let mut out = Vec::with_capacity(n);
-        let mut first = 0usize;
-        while first < n {
-            let count = ppf.min(n - first);
-            let cmd = Command::ReadNeuronParams {
+        let mut out = Vec::with_capacity(self.view.neurons as usize);
+        self.read_range(
+            0,
+            self.view.neurons as usize,
+            per,
+            |first, count| Command::ReadNeuronParams {
                 first: first as u16,
                 count: count as u8,
-            };
-            match self.request(&cmd)? {
+            },
+            |reply, first, count| match reply {
                 Reply::NeuronParams { first: f, params }
                     if f as usize == first && params.len() == count =>
                 {
-                    out.extend(params)
+                    Ok(params)
                 }
-                r => return Err(self.unexpected(cmd.frame_type(), &r)),
-            }
-            first += count;
-        }
+                r => Err(r),
+            },
+            &mut out,
+        )?;
         Ok(out)
+    }
+
+    /// Reads items `start .. start + len` in requests of at most `per` items and appends
+    /// them to `out`: `cmd(first, count)` is the request, `take(reply, first, count)` the
+    /// items if the reply answers exactly that request (else the reply, for the error).
+    fn read_range<Item>(
+        &mut self,
+        start: usize,
+        len: usize,
+        per: usize,
+        cmd: impl Fn(usize, usize) -> Command,
+        take: impl Fn(Reply, usize, usize) -> Result<Vec<Item>, Reply>,
+        out: &mut Vec<Item>,
+    ) -> Result<(), DeviceError> {
+        let mut k = 0usize;
+        while k < len {
+            let count = per.min(len - k);
+            let request = cmd(start + k, count);
+            match take(self.request(&request)?, start + k, count) {
+                Ok(items) => out.extend(items),
+                Err(r) => return Err(self.unexpected(request.frame_type(), &r)),
+            }
+            k += count;
+        }
+        Ok(())
     }
 
     pub fn read_stdp(&mut self) -> Result<StdpParams, DeviceError> {
@@ -708,26 +733,25 @@ impl<T: Transport> ProtocolDevice<T> {
         let mut out = Vec::with_capacity(self.view.sources() * cols);
         for s in 0..self.view.sources() {
             let row = self.dev_row(s as u16);
-            let mut col = 0usize;
-            while col < cols {
-                let count = per.min(cols - col);
-                let cmd = Command::ReadWeights {
+            self.read_range(
+                0,
+                cols,
+                per,
+                |col, count| Command::ReadWeights {
                     row,
                     col: col as u16,
                     count: count as u16,
-                };
-                match self.request(&cmd)? {
+                },
+                |reply, col, count| match reply {
                     Reply::Weights {
                         row: r,
                         col: c,
                         weights,
-                    } if r == row && c as usize == col && weights.len() == count => {
-                        out.extend(weights)
-                    }
-                    r => return Err(self.unexpected(cmd.frame_type(), &r)),
-                }
-                col += count;
-            }
+                    } if r == row && c as usize == col && weights.len() == count => Ok(weights),
+                    r => Err(r),
+                },
+                &mut out,
+            )?;
         }
         Ok(out)
     }
@@ -739,24 +763,25 @@ impl<T: Transport> ProtocolDevice<T> {
         let mut out = Vec::with_capacity(self.view.sources() * cols);
         for s in 0..self.view.sources() {
             let row = self.dev_row(s as u16);
-            let mut col = 0usize;
-            while col < cols {
-                let count = per.min(cols - col);
-                let cmd = Command::ReadMask {
+            self.read_range(
+                0,
+                cols,
+                per,
+                |col, count| Command::ReadMask {
                     row,
                     col: col as u16,
                     count: count as u16,
-                };
-                match self.request(&cmd)? {
+                },
+                |reply, col, count| match reply {
                     Reply::Mask {
                         row: r,
                         col: c,
                         bits,
-                    } if r == row && c as usize == col && bits.len() == count => out.extend(bits),
-                    r => return Err(self.unexpected(cmd.frame_type(), &r)),
-                }
-                col += count;
-            }
+                    } if r == row && c as usize == col && bits.len() == count => Ok(bits),
+                    r => Err(r),
+                },
+                &mut out,
+            )?;
         }
         Ok(out)
     }
@@ -803,25 +828,25 @@ impl<T: Transport> ProtocolDevice<T> {
     pub fn read_states(&mut self) -> Result<Vec<NeuronState>, DeviceError> {
         let per = MAX_STATES_PER_FRAME
             .min((self.caps.max_payload as usize - NEURON_RANGE_LEN) / NEURON_STATE_LEN);
-        let n = self.view.neurons as usize;
-        let mut out = Vec::with_capacity(n);
-        let mut first = 0usize;
-        while first < n {
-            let count = per.min(n - first);
-            let cmd = Command::ReadState {
+        let mut out = Vec::with_capacity(self.view.neurons as usize);
+        self.read_range(
+            0,
+            self.view.neurons as usize,
+            per,
+            |first, count| Command::ReadState {
                 first: first as u16,
                 count: count as u8,
-            };
-            match self.request(&cmd)? {
+            },
+            |reply, first, count| match reply {
                 Reply::State { first: f, states }
                     if f as usize == first && states.len() == count =>
                 {
-                    out.extend(states)
+                    Ok(states)
                 }
-                r => return Err(self.unexpected(cmd.frame_type(), &r)),
-            }
-            first += count;
-        }
+                r => Err(r),
+            },
+            &mut out,
+        )?;
         Ok(out)
     }
 
@@ -830,28 +855,28 @@ impl<T: Transport> ProtocolDevice<T> {
         let per = MAX_PRE_TRACES_PER_FRAME.min(self.caps.max_payload as usize - TRACE_RANGE_LEN);
         let mut out = Vec::with_capacity(self.view.sources());
         let ranges = [
-            (0u16, self.view.inputs as usize),
-            (self.dev().inputs, self.view.neurons as usize),
+            (0usize, self.view.inputs as usize),
+            (self.dev().inputs as usize, self.view.neurons as usize),
         ];
         for (start, len) in ranges {
-            let mut k = 0usize;
-            while k < len {
-                let count = per.min(len - k);
-                let first = start + k as u16;
-                let cmd = Command::ReadPreTraces {
-                    first,
+            self.read_range(
+                start,
+                len,
+                per,
+                |first, count| Command::ReadPreTraces {
+                    first: first as u16,
                     count: count as u16,
-                };
-                match self.request(&cmd)? {
+                },
+                |reply, first, count| match reply {
                     Reply::PreTraces { first: f, traces }
-                        if f == first && traces.len() == count =>
+                        if f as usize == first && traces.len() == count =>
                     {
-                        out.extend(traces)
+                        Ok(traces)
                     }
-                    r => return Err(self.unexpected(cmd.frame_type(), &r)),
-                }
-                k += count;
-            }
+                    r => Err(r),
+                },
+                &mut out,
+            )?;
         }
         Ok(out)
     }

@@ -108,15 +108,22 @@ impl RtlWire {
             if self.frame_ends.len() >= replies {
                 return Ok(self.split_off(replies));
             }
-            let ran = self.link.cycles() - start;
-            if ran > max_cycles {
-                return Err(RtlError::Timeout {
-                    cycles: ran,
-                    what: format!("{replies} reply frames (got {})", self.frame_ends.len()),
-                });
-            }
+            self.check_timeout(start, max_cycles, replies)?;
             self.link.run(chunk);
         }
+    }
+
+    /// `Timeout` once more than `max_cycles` have run since cycle `start` while waiting
+    /// for `replies` frames.
+    fn check_timeout(&self, start: u64, max_cycles: u64, replies: usize) -> Result<(), RtlError> {
+        let ran = self.link.cycles() - start;
+        if ran > max_cycles {
+            return Err(RtlError::Timeout {
+                cycles: ran,
+                what: format!("{replies} reply frames (got {})", self.frame_ends.len()),
+            });
+        }
+        Ok(())
     }
 
     /// Like [`RtlWire::exchange`], but runs cycle by cycle and measures the engine's
@@ -149,13 +156,7 @@ impl RtlWire {
             if self.frame_ends.len() >= replies && stretch == 0 {
                 return Ok(self.split_off(replies));
             }
-            let ran = self.link.cycles() - start;
-            if ran > max_cycles {
-                return Err(RtlError::Timeout {
-                    cycles: ran,
-                    what: format!("{replies} reply frames (got {})", self.frame_ends.len()),
-                });
-            }
+            self.check_timeout(start, max_cycles, replies)?;
         }
     }
 
