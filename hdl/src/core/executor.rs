@@ -23,16 +23,16 @@ use neurofab_proto::{
     CMD_READ_STDP, CMD_READ_WEIGHTS, CMD_RESET, CMD_RUN, CMD_STEP, CMD_WRITE_MASK,
     CMD_WRITE_NEURON_PARAMS, CMD_WRITE_STDP, CMD_WRITE_WEIGHTS, ERR_BAD_LENGTH, ERR_BAD_PARAM,
     ERR_OUT_OF_RANGE, ERR_STEP_GAP, ERR_UNKNOWN_COMMAND, IDENTITY_LEN, MAX_MASK_BITS_PER_FRAME,
-    MAX_NEURON_PARAMS_PER_FRAME, MAX_PRE_TRACES_PER_FRAME, MAX_SPIKE_LIST, MAX_STATES_PER_FRAME,
-    NEURON_PARAMS_LEN, NEURON_STATE_LEN, REPLY_ACK, REPLY_IDENTITY, REPLY_MASK, REPLY_NACK,
-    REPLY_NEURON_PARAMS, REPLY_PRE_TRACES, REPLY_STATE, REPLY_STDP, REPLY_STEP_DONE, REPLY_WEIGHTS,
-    RESET_FULL, RESET_STATE, STDP_PARAMS_LEN,
+    MAX_NEURON_PARAMS_PER_FRAME, MAX_PAYLOAD, MAX_PRE_TRACES_PER_FRAME, MAX_SPIKE_LIST,
+    MAX_STATES_PER_FRAME, NEURON_PARAMS_LEN, NEURON_STATE_LEN, REPLY_ACK, REPLY_IDENTITY,
+    REPLY_MASK, REPLY_NACK, REPLY_NEURON_PARAMS, REPLY_PRE_TRACES, REPLY_STATE, REPLY_STDP,
+    REPLY_STEP_DONE, REPLY_WEIGHTS, RESET_FULL, RESET_STATE, STDP_PARAMS_LEN,
 };
 use rust_hdl::prelude::*;
 
 use super::arith::{Narrow, ZeroExtend};
 use crate::constant;
-use crate::widgets::{ByteGather, ByteSelect, Reg};
+use crate::widgets::{ByteGather, ByteSelect, NarrowReg, Reg};
 
 /// Engine operation codes (docs/rtl.md §4), defined once in the engine.
 pub use super::engine::op;
@@ -192,37 +192,37 @@ pub struct ExecFsm {
     ctype: DFF<Bits<8>>,
     cseq: DFF<Bits<8>>,
     clen: DFF<Bits<16>>,
-    off: DFF<Bits<16>>,
-    gcount: DFF<Bits<16>>,
+    off: NarrowReg<16>,
+    gcount: NarrowReg<16>,
     gsel_rec: DFF<Bit>,
     hdr: ByteGather<64>,
     rec: ByteGather<112>,
-    k: DFF<Bits<16>>,
-    first: DFF<Bits<16>>,
-    col: DFF<Bits<16>>,
-    count: DFF<Bits<16>>,
+    k: NarrowReg<16>,
+    first: NarrowReg<16>,
+    col: NarrowReg<16>,
+    count: NarrowReg<16>,
     prev: DFF<Bits<16>>,
     next_step: DFF<Bits<32>>,
     dstep: DFF<Bits<32>>,
     runk: DFF<Bits<32>>,
-    slot: DFF<Bits<16>>,
+    slot: NarrowReg<16>,
     flist: DFF<Bit>,
-    fcount: DFF<Bits<16>>,
-    bidx: DFF<Bits<16>>,
+    fcount: NarrowReg<16>,
+    bidx: NarrowReg<16>,
     bitn: DFF<Bits<3>>,
-    idx_reg: DFF<Bits<16>>,
+    idx_reg: NarrowReg<16>,
     fbyte: DFF<Bits<8>>,
     nack_code: DFF<Bits<8>>,
     nack_detail: DFF<Bits<32>>,
     ndet16: DFF<Bits<16>>,
     ndet_wide: DFF<Bit>,
-    eidx: DFF<Bits<16>>,
-    ecount: DFF<Bits<16>>,
+    eidx: NarrowReg<16>,
+    ecount: NarrowReg<16>,
     rtype: DFF<Bits<8>>,
-    rlen: DFF<Bits<16>>,
+    rlen: NarrowReg<16>,
     eop: DFF<Bits<4>>,
-    e_src: DFF<Bits<16>>,
-    e_neuron: DFF<Bits<16>>,
+    e_src: NarrowReg<16>,
+    e_neuron: NarrowReg<16>,
 
     // Combinational helpers.
     ebyte: Signal<Local, Bits<8>>,
@@ -374,6 +374,16 @@ impl ExecFsm {
         let shape = cfg.shape;
         let w = shape.weight_bits;
         let m = shape.inputs as usize;
+        // The largest values of the index and length registers (`NarrowReg`), so that
+        // their logic is as wide as this configuration needs rather than 16 bits:
+        // indices (sources, neurons, list entries, bitmap bits, items of a frame) and
+        // byte counts of one frame.
+        let bitmap_max = bitmap_bytes(cfg.neurons().max(m));
+        let max_index = cfg.sources().max(MAX_SPIKE_LIST).max(8 * (bitmap_max + 1)) as u64 + 1;
+        let max_frame = (MAX_PAYLOAD + 16) as u64;
+        let max_slot = cfg.replay_depth as u64 - 1;
+        let max_fired = cfg.neurons() as u64;
+        let max_byte = bitmap_max as u64 + 1;
         ExecFsm {
             clock: Default::default(),
             head_valid: Default::default(),
@@ -422,37 +432,37 @@ impl ExecFsm {
             ctype: Default::default(),
             cseq: Default::default(),
             clen: Default::default(),
-            off: Default::default(),
-            gcount: Default::default(),
+            off: NarrowReg::holding(max_frame),
+            gcount: NarrowReg::holding(max_frame),
             gsel_rec: Default::default(),
             hdr: Default::default(),
             rec: Default::default(),
-            k: Default::default(),
-            first: Default::default(),
-            col: Default::default(),
-            count: Default::default(),
+            k: NarrowReg::holding(max_index),
+            first: NarrowReg::holding(max_index),
+            col: NarrowReg::holding(max_index),
+            count: NarrowReg::holding(max_index),
             prev: Default::default(),
             next_step: Default::default(),
             dstep: Default::default(),
             runk: Default::default(),
-            slot: Default::default(),
+            slot: NarrowReg::holding(max_slot),
             flist: Default::default(),
-            fcount: Default::default(),
-            bidx: Default::default(),
+            fcount: NarrowReg::holding(max_fired),
+            bidx: NarrowReg::holding(max_byte),
             bitn: Default::default(),
-            idx_reg: Default::default(),
+            idx_reg: NarrowReg::holding(max_index),
             fbyte: Default::default(),
             nack_code: Default::default(),
             nack_detail: Default::default(),
             ndet16: Default::default(),
             ndet_wide: Default::default(),
-            eidx: Default::default(),
-            ecount: Default::default(),
+            eidx: NarrowReg::holding(max_frame),
+            ecount: NarrowReg::holding(max_frame),
             rtype: Default::default(),
-            rlen: Default::default(),
+            rlen: NarrowReg::holding(max_frame),
             eop: Default::default(),
-            e_src: Default::default(),
-            e_neuron: Default::default(),
+            e_src: NarrowReg::holding(max_index),
+            e_neuron: NarrowReg::holding(max_index),
             ebyte: Default::default(),
             weight16: Default::default(),
             h_first: Default::default(),

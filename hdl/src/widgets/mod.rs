@@ -9,4 +9,4 @@ pub mod reg;
 pub use fifo::Fifo;
 pub use gather::{ByteGather, ByteSelect};
 pub use ram::Ram;
-pub use reg::Reg;
+pub use reg::{bits_for, NarrowReg, Reg};

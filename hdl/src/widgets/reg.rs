@@ -73,3 +73,119 @@ impl<T: Synth> Logic for Reg<T> {
         }]
     }
 }
+
+/// A `Bits<N>` register that stores only its low `bits` bits; the high `N − bits` bits of
+/// `q` are constant 0 (and `d`'s are ignored).
+///
+/// For indices, counters and addresses whose port type is sized for the spec's maxima
+/// (docs/rtl.md §1: 14-bit sources, 25-bit weight addresses) but whose values, for a
+/// given `CoreConfig`, fit far fewer bits: the flip-flops, and every adder, comparator
+/// and mux fed only by them, are as wide as the configuration needs, while the types
+/// and the kernels stay the same for every configuration. The owner chooses `bits` with
+/// [`bits_for`] of the largest value the register ever holds; a value that did not fit
+/// would be truncated identically in rust-hdl and in the Verilog, and the bit-exact
+/// engine and co-simulation tests would see it.
+#[derive(Clone, Debug, LogicBlock)]
+pub struct NarrowReg<const N: usize> {
+    /// Next value, taken (truncated to `bits`) at the rising edge of `clock`.
+    pub d: Signal<In, Bits<N>>,
+    /// Current value: the low `bits` bits, zero-extended. Powers up to 0.
+    pub q: Signal<Out, Bits<N>>,
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    _bits: usize,
+}
+
+/// Bits needed to hold every value `0..=max` (at least 1).
+pub fn bits_for(max: u64) -> usize {
+    (u64::BITS - max.leading_zeros()).max(1) as usize
+}
+
+impl<const N: usize> NarrowReg<N> {
+    /// A register keeping `bits` (1 ..= N, N ≤ 64) low bits.
+    pub fn new(bits: usize) -> Self {
+        assert!(N <= 64, "NarrowReg is for N <= 64");
+        assert!(
+            bits >= 1 && bits <= N,
+            "NarrowReg<{N}> cannot keep {bits} bits"
+        );
+        Self {
+            d: Default::default(),
+            q: Default::default(),
+            clock: Default::default(),
+            _bits: bits,
+        }
+    }
+
+    /// A register holding every value `0..=max`.
+    pub fn holding(max: u64) -> Self {
+        Self::new(bits_for(max).min(N))
+    }
+}
+
+impl<const N: usize> Default for NarrowReg<N> {
+    fn default() -> Self {
+        Self::new(N)
+    }
+}
+
+impl<const N: usize> Logic for NarrowReg<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let mask = if self._bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << self._bits) - 1
+            };
+            self.q.next = (self.d.val().to_u64() & mask).to_bits();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let k = self._bits;
+        let range = |w: usize| {
+            if w == 1 {
+                String::new()
+            } else {
+                format!("[{}:0] ", w - 1)
+            }
+        };
+        let (low, high, unused) = if k == N {
+            ("d".to_string(), "q$reg".to_string(), String::new())
+        } else {
+            (
+                if N == 1 {
+                    "d".to_string()
+                } else {
+                    format!("d[{}:0]", k - 1)
+                },
+                format!("{{{}'b0, q$reg}}", N - k),
+                format!("wire unused_high = ^d[{}:{}];\n", N - 1, k),
+            )
+        };
+        Verilog::Wrapper(Wrapper {
+            code: format!(
+                "reg {r}q$reg;\n\
+                 initial q$reg = {k}'h0;\n\
+                 always @(posedge clock) q$reg <= {low};\n\
+                 assign q = {high};\n\
+                 {unused}",
+                r = range(k),
+            ),
+            cores: String::new(),
+        })
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["d".into()],
+            outputs: vec!["q".into()],
+        }]
+    }
+}
