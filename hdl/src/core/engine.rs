@@ -249,7 +249,7 @@ impl Logic for StatePack {
 /// | `neuron` | in | Bits<13> | neuron operand |
 /// | `slot` | in | Bits<6> | replay slot (taken mod R) |
 /// | `byte_idx` | in | Bits<10> | byte of a fired bitmap |
-/// | `wdata` | in | Bits<112> | write operand (weight, mask, params, STDP record) |
+/// | `wdata` | in | Bits<112> | write operand (weight, mask, params, STDP record); held until `busy` falls |
 /// | `rdata` | out | Bits<96> | read result |
 /// | `fired_count` | out | Bits<13> | \|F\| of the last STEP or READ_FIRED_COUNT |
 /// | `stdp` | out | Bits<112> | the current STDP record |
@@ -324,7 +324,6 @@ pub struct Engine<const P: usize> {
     h_n: NarrowReg<NEU_W>,
     h_slot_r: DFF<Bits<SLOT_W>>,
     h_byte_r: DFF<Bits<BYTE_W>>,
-    h_wdata: DFF<Bits<WDATA_W>>,
     rdata_r: DFF<Bits<RDATA_W>>,
     hw_r: DFF<Bits<WEIGHT_W>>,
     hm_r: DFF<Bits<1>>,
@@ -414,6 +413,12 @@ pub struct Engine<const P: usize> {
     pc_w: [DFF<Bits<WEIGHT_W>>; P],
     pc_m: [DFF<Bit>; P],
     pc_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
+    // Weight write-back: every writer (clear, host, depression, potentiation) sets these,
+    // and the banks' write ports take them one cycle later, so the add/clamp and the lane
+    // rotation do not share a cycle with the routing to a bank's (up to 40) block RAMs.
+    wb_we: [DFF<Bit>; P],
+    wb_addr: [NarrowReg<WADDR_W>; P],
+    wb_data: [NarrowReg<WEIGHT_W>; P],
 
     // ---- locals ----
     learn: Signal<Local, Bit>,
@@ -591,7 +596,6 @@ impl<const P: usize> Engine<P> {
             h_n: NarrowReg::holding(max_neu),
             h_slot_r: Default::default(),
             h_byte_r: Default::default(),
-            h_wdata: Default::default(),
             rdata_r: Default::default(),
             hw_r: Default::default(),
             hm_r: Default::default(),
@@ -670,6 +674,9 @@ impl<const P: usize> Engine<P> {
             pc_w: std::array::from_fn(|_| Default::default()),
             pc_m: std::array::from_fn(|_| Default::default()),
             pc_amp: std::array::from_fn(|_| Default::default()),
+            wb_we: std::array::from_fn(|_| Default::default()),
+            wb_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
+            wb_data: std::array::from_fn(|_| NarrowReg::new(w_bits)),
             learn: Default::default(),
             h_addr: Default::default(),
             h_raddr: Default::default(),
@@ -743,15 +750,26 @@ impl<const P: usize> Logic for Engine<P> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, h_wdata, rdata_r, hw_r, hm_r,
-            count_r, stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, n_src, n_25, list_len, b_valid,
-            b_nvalid, b_s, b_base, b_n, b_nsrc, b_n25, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b,
-            dl_rot_b, dl_v2, dl_addr, dl_rot, f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane,
-            c_cnt, pt_v, pt_lanes, wc_v, wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v,
-            nc_params, nc_vm, nc_i, nc_r, nc_acc, nc_y, nc_n, nc_nsrc, nc_n25, nd_v, nd_y, nd_n,
-            nd_nsrc, nd_n25, ne_y, ne_n, ne_nsrc, ne_n25, pc_v, pc_rot, pc_lanes
+            self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, rdata_r, hw_r, hm_r, count_r,
+            stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, n_src, n_25, list_len, b_valid, b_nvalid,
+            b_s, b_base, b_n, b_nsrc, b_n25, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b, dl_rot_b,
+            dl_v2, dl_addr, dl_rot, f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt,
+            pt_v, pt_lanes, wc_v, wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v, nc_params,
+            nc_vm, nc_i, nc_r, nc_acc, nc_y, nc_n, nc_nsrc, nc_n25, nd_v, nd_y, nd_n, nd_nsrc,
+            nd_n25, ne_y, ne_n, ne_nsrc, ne_n25, pc_v, pc_rot, pc_lanes
         );
         self.nu.clock.next = self.clock.val();
+        for b in 0..P {
+            self.wb_we[b].clock.next = self.clock.val();
+            self.wb_we[b].d.next = self.wb_we[b].q.val();
+            self.wb_addr[b].clock.next = self.clock.val();
+            self.wb_addr[b].d.next = self.wb_addr[b].q.val();
+            self.wb_data[b].clock.next = self.clock.val();
+            self.wb_data[b].d.next = self.wb_data[b].q.val();
+            self.wbank[b].write_enable.next = self.wb_we[b].q.val();
+            self.wbank[b].write_address.next = self.wb_addr[b].q.val();
+            self.wbank[b].write_data.next = self.wb_data[b].q.val();
+        }
         for j in 0..P {
             self.acc[j].clock.next = self.clock.val();
             self.acc[j].d.next = self.acc[j].q.val();
@@ -975,13 +993,13 @@ impl<const P: usize> Logic for Engine<P> {
 
         // ---- RAM port defaults: nothing written; reads follow the phase ----
         for b in 0..P {
-            self.wbank[b].write_enable.next = false;
-            self.wbank[b].write_address.next = self.h_addr.val();
-            self.wbank[b].write_data.next = self.h_wdata.q.val().get_bits::<16>(0);
+            self.wb_we[b].d.next = false;
+            self.wb_addr[b].d.next = self.h_addr.val();
+            self.wb_data[b].d.next = self.wdata.val().get_bits::<16>(0);
             self.wbank[b].read_address.next = self.h_addr.val();
             self.mbank[b].write_enable.next = false;
             self.mbank[b].write_address.next = self.h_addr.val();
-            self.mbank[b].write_data.next = self.h_wdata.q.val().get_bits::<1>(0);
+            self.mbank[b].write_data.next = self.wdata.val().get_bits::<1>(0);
             self.mbank[b].read_address.next = self.h_addr.val();
             self.ybank[b].write_enable.next = false;
             self.ybank[b].write_address.next = self.b_n.q.val() >> self.k_lg_p.val();
@@ -998,7 +1016,7 @@ impl<const P: usize> Logic for Engine<P> {
         }
         self.params.write_enable.next = false;
         self.params.write_address.next = self.h_n.q.val();
-        self.params.write_data.next = self.h_wdata.q.val().get_bits::<96>(0);
+        self.params.write_data.next = self.wdata.val().get_bits::<96>(0);
         self.params.read_address.next = self.h_n.q.val();
         self.mem_v.write_enable.next = false;
         self.mem_v.write_address.next = self.b_n.q.val();
@@ -1121,11 +1139,11 @@ impl<const P: usize> Logic for Engine<P> {
                 self.acc[j].d.next = self.acc[j].q.val() + self.acc_ext[j].y.val();
             }
             for b in 0..P {
-                self.wbank[b].write_address.next = self.dd_addr.q.val();
+                self.wb_addr[b].d.next = self.dd_addr.q.val();
                 for j in 0..P {
                     if self.pat_dd.pat.val().get_bit(b + 8 - j) {
-                        self.wbank[b].write_data.next = unsigned_cast(self.dep[j].w_new.val());
-                        self.wbank[b].write_enable.next = self.learn.val() & self.dd_m[j].q.val();
+                        self.wb_data[b].d.next = unsigned_cast(self.dep[j].w_new.val());
+                        self.wb_we[b].d.next = self.learn.val() & self.dd_m[j].q.val();
                     }
                 }
             }
@@ -1134,11 +1152,11 @@ impl<const P: usize> Logic for Engine<P> {
         // ---- stage C of potentiation (phase 5) ----
         if self.pc_v.q.val() {
             for b in 0..P {
-                self.wbank[b].write_address.next = self.pc_addr[b].q.val();
+                self.wb_addr[b].d.next = self.pc_addr[b].q.val();
                 for j in 0..P {
                     if self.pat_pc.pat.val().get_bit(b + 8 - j) {
-                        self.wbank[b].write_data.next = unsigned_cast(self.pot[j].w_new.val());
-                        self.wbank[b].write_enable.next =
+                        self.wb_data[b].d.next = unsigned_cast(self.pot[j].w_new.val());
+                        self.wb_we[b].d.next =
                             self.pc_m[j].q.val() & self.pc_lanes.q.val().get_bit(j);
                     }
                 }
@@ -1165,9 +1183,9 @@ impl<const P: usize> Logic for Engine<P> {
             Phase::ResetFull => {
                 self.stdp_r.d.next = self.k_stdp_reset.val();
                 for b in 0..P {
-                    self.wbank[b].write_enable.next = true;
-                    self.wbank[b].write_address.next = self.clr_w.q.val();
-                    self.wbank[b].write_data.next = self.zero_16.val();
+                    self.wb_we[b].d.next = true;
+                    self.wb_addr[b].d.next = self.clr_w.q.val();
+                    self.wb_data[b].d.next = self.zero_16.val();
                     self.mbank[b].write_enable.next = true;
                     self.mbank[b].write_address.next = self.clr_w.q.val();
                     self.mbank[b].write_data.next = self.bit_0.val();
@@ -1207,7 +1225,6 @@ impl<const P: usize> Logic for Engine<P> {
                     self.h_n.d.next = self.neuron.val();
                     self.h_slot_r.d.next = self.slot.val();
                     self.h_byte_r.d.next = self.byte_idx.val();
-                    self.h_wdata.d.next = self.wdata.val();
                     if self.op.val() == self.op_step.val() {
                         self.phase.d.next = Phase::Walk;
                         self.s_cnt.d.next = self.zero_src.val();
@@ -1230,7 +1247,7 @@ impl<const P: usize> Logic for Engine<P> {
                 self.phase.d.next = Phase::HostB;
                 if self.h_op.q.val() == self.op_write_weight.val() {
                     for b in 0..P {
-                        self.wbank[b].write_enable.next = self.pat_host.pat.val().get_bit(b);
+                        self.wb_we[b].d.next = self.pat_host.pat.val().get_bit(b);
                     }
                 }
                 if self.h_op.q.val() == self.op_write_mask.val() {
@@ -1247,7 +1264,7 @@ impl<const P: usize> Logic for Engine<P> {
                     self.active.write_data.next = self.bit_1.val();
                 }
                 if self.h_op.q.val() == self.op_write_stdp.val() {
-                    self.stdp_r.d.next = self.h_wdata.q.val();
+                    self.stdp_r.d.next = self.wdata.val();
                 }
             }
             Phase::HostB => {

@@ -29,7 +29,7 @@
 
 use rust_hdl::prelude::*;
 
-use crate::widgets::Reg;
+use crate::widgets::{NarrowReg, Reg};
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 enum RxState {
@@ -56,7 +56,8 @@ pub struct UartRx<const N: usize> {
     sync0: DFFWithInit<Bit>,
     sync1: DFFWithInit<Bit>,
     state: Reg<RxState>,
-    count: DFF<Bits<N>>,
+    /// Baud counter: counts to `divisor - 1`, so only `bits_for(divisor)` bits exist.
+    count: NarrowReg<N>,
     bit_index: DFF<Bits<3>>,
     shift: DFF<Bits<8>>,
     data_reg: DFF<Bits<8>>,
@@ -92,7 +93,7 @@ impl<const N: usize> UartRx<N> {
             sync0: DFFWithInit::new(true),
             sync1: DFFWithInit::new(true),
             state: Default::default(),
-            count: Default::default(),
+            count: NarrowReg::holding(divisor),
             bit_index: Default::default(),
             shift: Default::default(),
             data_reg: Default::default(),

@@ -9,7 +9,7 @@
 
 use rust_hdl::prelude::*;
 
-use crate::widgets::Reg;
+use crate::widgets::{NarrowReg, Reg};
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 enum TxState {
@@ -33,7 +33,8 @@ pub struct UartTx<const N: usize> {
     /// Serial output, idles high.
     pub txd: Signal<Out, Bit>,
     state: Reg<TxState>,
-    count: DFF<Bits<N>>,
+    /// Baud counter: counts to `divisor - 1`, so only `bits_for(divisor)` bits exist.
+    count: NarrowReg<N>,
     bit_index: DFF<Bits<3>>,
     shift: DFF<Bits<8>>,
     txd_reg: DFFWithInit<Bit>,
@@ -56,7 +57,7 @@ impl<const N: usize> UartTx<N> {
             ready: Default::default(),
             txd: Default::default(),
             state: Default::default(),
-            count: Default::default(),
+            count: NarrowReg::holding(divisor),
             bit_index: Default::default(),
             shift: Default::default(),
             txd_reg: DFFWithInit::new(true),

@@ -103,10 +103,10 @@ impl<const P: usize> Dut<P> {
         u.op_start.next = true;
         self.sim.step();
         self.sim.uut.op_start.next = false;
-        // Garbage on the operands while busy must not matter.
+        // Garbage on the sampled operands while busy must not matter (`wdata` is held
+        // until busy falls: docs/rtl.md §4).
         self.sim.uut.src.next = 0x2aaa_u64.to_bits();
         self.sim.uut.neuron.next = 0x1555_u64.to_bits();
-        self.sim.uut.wdata.next = Bits::<112>::default();
         assert!(self.sim.uut.busy.val(), "busy rises after op_start");
         let mut cycles = 1;
         while self.sim.uut.busy.val() {
