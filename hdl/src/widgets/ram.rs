@@ -29,6 +29,8 @@
 
 use rust_hdl::prelude::*;
 
+use super::reg::verilog_range;
+
 /// Simple dual-port synchronous RAM: `depth` words of `stored` bits, `A`-bit addresses,
 /// `D`-bit data ports.
 #[derive(LogicBlock)]
@@ -159,13 +161,6 @@ impl<const A: usize, const D: usize> Logic for Ram<A, D> {
     fn hdl(&self) -> Verilog {
         let k = address_bits(self._depth);
         let s = self._stored;
-        let range = |w: usize| {
-            if w == 1 {
-                String::new()
-            } else {
-                format!("[{}:0] ", w - 1)
-            }
-        };
         let wd = if s == D {
             "write_data".to_string()
         } else if s == 1 {
@@ -210,7 +205,7 @@ impl<const A: usize, const D: usize> Logic for Ram<A, D> {
              end\n\
              always @(*) read_data = {ext};\n\
              {unused}",
-            r = range(s),
+            r = verilog_range(s),
             last = self._depth - 1,
             k1 = k - 1,
         ))

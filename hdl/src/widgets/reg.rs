@@ -25,6 +25,26 @@ pub struct Reg<T: Synth> {
     pub clock: Signal<In, Clock>,
 }
 
+/// The Verilog range of a `w`-bit declaration with its trailing space (`"[w-1:0] "`),
+/// empty for a 1-bit declaration.
+pub(crate) fn verilog_range(w: usize) -> String {
+    if w == 1 {
+        String::new()
+    } else {
+        format!("[{}:0] ", w - 1)
+    }
+}
+
+/// The timing of a register: `d` sampled and `q` launched by `clock`.
+fn register_timing() -> Vec<TimingInfo> {
+    vec![TimingInfo {
+        name: "reg".into(),
+        clock: "clock".into(),
+        inputs: vec!["d".into()],
+        outputs: vec!["q".into()],
+    }]
+}
+
 /// `T::default()` as a Verilog literal of exactly `T::BITS` bits.
 fn init_literal<T: Synth>() -> String {
     let text = T::default().verilog().to_string(); // e.g. "64'h0" for an enum
@@ -46,12 +66,7 @@ impl<T: Synth> Logic for Reg<T> {
     }
 
     fn hdl(&self) -> Verilog {
-        let bits = T::BITS;
-        let range = if bits == 1 {
-            String::new()
-        } else {
-            format!("[{}:0] ", bits - 1)
-        };
+        let range = verilog_range(T::BITS);
         Verilog::Wrapper(Wrapper {
             code: format!(
                 "reg {range}q$reg;\n\
@@ -65,12 +80,7 @@ impl<T: Synth> Logic for Reg<T> {
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
-        vec![TimingInfo {
-            name: "reg".into(),
-            clock: "clock".into(),
-            inputs: vec!["d".into()],
-            outputs: vec!["q".into()],
-        }]
+        register_timing()
     }
 }
 
@@ -147,13 +157,6 @@ impl<const N: usize> Logic for NarrowReg<N> {
 
     fn hdl(&self) -> Verilog {
         let k = self._bits;
-        let range = |w: usize| {
-            if w == 1 {
-                String::new()
-            } else {
-                format!("[{}:0] ", w - 1)
-            }
-        };
         let (low, high, unused) = if k == N {
             ("d".to_string(), "q$reg".to_string(), String::new())
         } else {
@@ -174,18 +177,13 @@ impl<const N: usize> Logic for NarrowReg<N> {
                  always @(posedge clock) q$reg <= {low};\n\
                  assign q = {high};\n\
                  {unused}",
-                r = range(k),
+                r = verilog_range(k),
             ),
             cores: String::new(),
         })
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
-        vec![TimingInfo {
-            name: "reg".into(),
-            clock: "clock".into(),
-            inputs: vec!["d".into()],
-            outputs: vec!["q".into()],
-        }]
+        register_timing()
     }
 }
