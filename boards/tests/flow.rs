@@ -1,5 +1,5 @@
 //! End-to-end bitstream builds (yosys, nextpnr, icepack/ecppack must be installed:
-//! scripts/install-tools.sh). Small designs only.
+//! scripts/install-tools.sh). Small designs, plus the ECP5-85F target build (N=512, 4 lanes).
 
 use neurofab_boards::flow::command_line;
 use neurofab_boards::{build, build_loopback, flash_command, Board, Error};
@@ -102,10 +102,11 @@ fn ice40_core_does_not_fit() {
 }
 
 /// Issue 5's ECP5 target: N = 512 (M = 128) with 4 weight lanes on the ULX3S-85F meets
-/// its 50 MHz board clock. Slow (yosys + nextpnr on the whole core, about 6 min on 2
-/// cores): `cargo test -p neurofab-boards --test flow -- --ignored`.
+/// its 50 MHz board clock. Slow (yosys + nextpnr on the whole core, about 4 min on 2
+/// cores), but part of the suite: a change once took this build to 44 MHz while every
+/// other test passed (docs/boards.md, "Fmax"). The yowasp tools are pinned in
+/// scripts/install-tools.sh, so the result is reproducible (nextpnr seed 1).
 #[test]
-#[ignore]
 fn ulx3s_85f_n512_meets_50_mhz() {
     let b = Board::load("ulx3s-85f").unwrap();
     assert_eq!(b.core_clock_hz(), 50_000_000);
