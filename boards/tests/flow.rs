@@ -2,7 +2,8 @@
 //! scripts/install-tools.sh). Small designs, plus the ECP5-85F target build (N=512, 4 lanes).
 
 use neurofab_boards::flow::command_line;
-use neurofab_boards::{build, build_loopback, flash_command, Board, Error};
+use neurofab_boards::{build, build_loopback, flash_command, Board, BuildReport, Error};
+use neurofab_proto::CoreConfig;
 
 /// iCE40: the UART loopback bring-up design through the whole iCEBreaker flow (PLL
 /// 12 → 24 MHz, gated core clock, LEDs) → neurofab_board.bin. The neurofab core itself
@@ -43,18 +44,30 @@ fn icebreaker_loopback_bitstream() {
     assert_eq!(json["timing_met"], true);
 }
 
-/// ECP5: the smallest neurofab core (N=8, M=2, P=1) on the ULX3S-25F at 50 MHz:
-/// fits, meets timing, carries the hash of the exact generated Verilog.
-#[test]
-fn ulx3s_25f_small_core_bitstream() {
-    let b = Board::load("ulx3s-25f").unwrap();
-    let cfg = b.core_config(8, 2, 1);
+/// Builds the core (N, M, lanes) for `board` in a fresh directory, printing each stage
+/// and the report (shown when a test fails).
+fn build_logged(
+    board: &str,
+    neurons: u16,
+    inputs: u16,
+    lanes: u8,
+) -> (Board, CoreConfig, tempfile::TempDir, BuildReport) {
+    let b = Board::load(board).unwrap();
+    let cfg = b.core_config(neurons, inputs, lanes);
     let dir = tempfile::tempdir().unwrap();
     let rep = build(&b, &cfg, dir.path(), &mut |p| {
         eprintln!("[{:?}] {}", p.stage, p.message.lines().next().unwrap_or(""))
     })
     .unwrap();
     eprintln!("{}", rep.to_text());
+    (b, cfg, dir, rep)
+}
+
+/// ECP5: the smallest neurofab core (N=8, M=2, P=1) on the ULX3S-25F at 50 MHz:
+/// fits, meets timing, carries the hash of the exact generated Verilog.
+#[test]
+fn ulx3s_25f_small_core_bitstream() {
+    let (b, cfg, dir, rep) = build_logged("ulx3s-25f", 8, 2, 1);
     let core = neurofab_hdl::generate_core(&cfg).unwrap();
     assert_eq!(rep.verilog_hash, format!("{:016x}", core.verilog_hash));
     assert_eq!(
@@ -108,15 +121,8 @@ fn ice40_core_does_not_fit() {
 /// scripts/install-tools.sh, so the result is reproducible (nextpnr seed 1).
 #[test]
 fn ulx3s_85f_n512_meets_50_mhz() {
-    let b = Board::load("ulx3s-85f").unwrap();
+    let (b, _, _dir, rep) = build_logged("ulx3s-85f", 512, 128, 4);
     assert_eq!(b.core_clock_hz(), 50_000_000);
-    let cfg = b.core_config(512, 128, 4);
-    let dir = tempfile::tempdir().unwrap();
-    let rep = build(&b, &cfg, dir.path(), &mut |p| {
-        eprintln!("[{:?}] {}", p.stage, p.message.lines().next().unwrap_or(""))
-    })
-    .unwrap();
-    eprintln!("{}", rep.to_text());
     let bram = rep.bram.clone().unwrap();
     assert!(bram.used <= bram.available, "{bram:?}");
     assert!(

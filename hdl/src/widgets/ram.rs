@@ -134,14 +134,14 @@ impl<const A: usize, const D: usize> Logic for Ram<A, D> {
             let wa = self.write_address.val().to_u64() as usize;
             let low = (1usize << address_bits(self._depth)) - 1;
             let collision = self.write_enable.val() && ra & low == wa & low;
-            self.read_data.next = if ra < self._depth && collision {
-                // Undefined on the FPGA: poisoned, as in the Verilator build.
-                self.extend(!self._mem[ra])
-            } else if ra < self._depth {
-                self._mem[ra]
-            } else {
+            self.read_data.next = if ra >= self._depth {
                 // Verilog gives X here; the caller ignores it.
                 Bits::<D>::default()
+            } else if collision {
+                // Undefined on the FPGA: poisoned, as in the Verilator build.
+                self.extend(!self._mem[ra])
+            } else {
+                self._mem[ra]
             };
             if self.write_enable.val() {
                 assert!(

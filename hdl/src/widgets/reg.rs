@@ -160,12 +160,9 @@ impl<const N: usize> Logic for NarrowReg<N> {
         let (low, high, unused) = if k == N {
             ("d".to_string(), "q$reg".to_string(), String::new())
         } else {
+            // k < N, so N >= 2 and `d` is a vector.
             (
-                if N == 1 {
-                    "d".to_string()
-                } else {
-                    format!("d[{}:0]", k - 1)
-                },
+                format!("d[{}:0]", k - 1),
                 format!("{{{}'b0, q$reg}}", N - k),
                 format!("wire unused_high = ^d[{}:{}];\n", N - 1, k),
             )
