@@ -40,7 +40,7 @@ pub struct Uart {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LedRole {
-    /// A command executes (stretched to about 80 ms).
+    /// A command executes (stretched to 40..80 ms).
     Activity,
     /// The engine computes a step or a reset (stretched).
     Busy,

@@ -11,7 +11,8 @@
 //!   gates the clock (iCE40: AND + `SB_GB`, ECP5: AND, promoted to a global by nextpnr;
 //!   Artix-7: `BUFGCE`), so the core never sees a short or unlocked clock pulse.
 //! * UART pins straight to `rxd`/`txd` (the core synchronises `rxd` itself).
-//! * LEDs: activity/busy/error pulses stretched to about 80 ms; `dropped` is sticky.
+//! * LEDs: activity/busy/error pulses stretched to 40..80 ms by one shared prescaler
+//!   (`neurofab_led_stretch`); `dropped` is sticky.
 
 use crate::board::{Board, Family, LedRole};
 use crate::pll::Pll;
@@ -25,9 +26,10 @@ pub enum Inner {
     Loopback,
 }
 
-/// Bits of the LED stretch counters: about 80 ms at `clock_hz`.
+/// Bits of the LED stretcher's prescaler: a pulse shows for 2^bits..2^(bits+1) cycles,
+/// about 40..80 ms at `clock_hz`.
 pub fn stretch_bits(clock_hz: u32) -> u32 {
-    let cycles = (clock_hz as u64 / 12).max(2);
+    let cycles = (clock_hz as u64 / 24).max(2);
     64 - (cycles - 1).leading_zeros()
 }
 
@@ -172,7 +174,6 @@ pub fn wrapper_verilog(board: &Board, inner: Inner) -> String {
         ports.push(format!("    output wire {}", tie.name));
     }
     let bits = stretch_bits(board.core_clock_hz());
-    let top = bits - 1;
     let (instance, activity, busy, error_pulse, sticky) = match inner {
         Inner::Core => (
             "    wire core_txd, core_active, core_busy, core_dropped, core_uart_error;\n\
@@ -215,17 +216,16 @@ pub fn wrapper_verilog(board: &Board, inner: Inner) -> String {
     v.push_str(instance);
     v.push_str("    assign uart_tx = core_txd;\n");
     v.push_str(&format!(
-        "    // LEDs: pulses stretched to 2^{bits} cycles.\n\
-         \x20   reg [{top}:0] act_cnt = {bits}'d0, busy_cnt = {bits}'d0, err_cnt = {bits}'d0;\n\
-         \x20   always @(posedge core_clk) begin\n\
-         \x20       act_cnt <= ({activity}) ? {{{bits}{{1'b1}}}} : act_cnt - (act_cnt != {bits}'d0);\n\
-         \x20       busy_cnt <= ({busy}) ? {{{bits}{{1'b1}}}} : busy_cnt - (busy_cnt != {bits}'d0);\n\
-         \x20       err_cnt <= ({error_pulse}) ? {{{bits}{{1'b1}}}} : err_cnt - (err_cnt != {bits}'d0);\n\
-         \x20   end\n\
-         \x20   wire show_activity = act_cnt != {bits}'d0;\n\
-         \x20   wire show_busy = busy_cnt != {bits}'d0;\n\
-         \x20   wire show_error = {sticky} | (err_cnt != {bits}'d0);\n\
-         \x20   wire show_running = run;\n"
+        "    // LEDs: activity, busy and error pulses shown for 2^{bits}..2^{bits1} cycles.\n\
+         \x20   wire [2:0] led_show;\n\
+         \x20   neurofab_led_stretch #(.BITS({bits})) led_stretch (\n\
+         \x20       .clock(core_clk), .pulse({{{error_pulse}, {busy}, {activity}}}), .show(led_show)\n\
+         \x20   );\n\
+         \x20   wire show_activity = led_show[0];\n\
+         \x20   wire show_busy = led_show[1];\n\
+         \x20   wire show_error = {sticky} | led_show[2];\n\
+         \x20   wire show_running = run;\n",
+        bits1 = bits + 1
     ));
     for led in &board.leds {
         let sig = match led.role {
@@ -247,9 +247,33 @@ pub fn wrapper_verilog(board: &Board, inner: Inner) -> String {
             u8::from(tie.value)
         ));
     }
-    v.push_str("endmodule\n");
+    v.push_str("endmodule\n\n");
+    v.push_str(LED_STRETCH);
     v
 }
+
+/// The LED pulse stretcher: a pulse on `pulse[k]` shows on `show[k]` from the next cycle
+/// for at least 2^BITS and at most 2^(BITS+1) cycles. One free-running prescaler serves
+/// every LED (a down-counter per LED cost about 40 iCE40 logic cells each): `seen`
+/// collects pulses until the prescaler wraps, `hold` keeps them for one more period.
+pub const LED_STRETCH: &str = "\
+module neurofab_led_stretch #(parameter BITS = 20, parameter K = 3) (
+    input wire clock,
+    input wire [K-1:0] pulse,
+    output wire [K-1:0] show
+);
+    reg [BITS-1:0] tick = {BITS{1'b0}};
+    reg [K-1:0] seen = {K{1'b0}};
+    reg [K-1:0] hold = {K{1'b0}};
+    wire wrap = &tick;
+    always @(posedge clock) begin
+        tick <= tick + {{(BITS-1){1'b0}}, 1'b1};
+        seen <= wrap ? pulse : (seen | pulse);
+        if (wrap) hold <= seen | pulse;
+    end
+    assign show = seen | hold;
+endmodule
+";
 
 /// Top-level port name of an LED.
 pub fn led_port(role: LedRole) -> &'static str {

@@ -268,3 +268,91 @@ fn artix7_build_writes_consistent_vivado_files() {
     assert_eq!(stages.first(), Some(&neurofab_boards::Stage::Generate));
     assert_eq!(stages.last(), Some(&neurofab_boards::Stage::Done));
 }
+
+/// The LED stretcher, simulated by Verilator (`--binary`) with a 3-bit prescaler: every
+/// pulse shows from the next cycle for at least 2^3 cycles, and a channel with no pulse
+/// in the last 2^4 + 1 cycles is dark. Channels are independent.
+#[test]
+fn led_stretcher_shows_each_pulse_for_one_to_two_periods() {
+    use neurofab_boards::wrapper::LED_STRETCH;
+    neurofab_hdl::lint_with_verilator(LED_STRETCH, "neurofab_led_stretch").unwrap();
+    const CYCLES: usize = 400;
+    // A fixed pseudo-random schedule: sparse single pulses, bursts and long gaps.
+    let mut seed = 0x2545_f491_u32;
+    let pulses: Vec<u8> = (0..CYCLES)
+        .map(|t| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let quiet = (t / 50) % 2 == 1; // every other 50-cycle window is silent
+            if quiet || !seed.is_multiple_of(9) {
+                0
+            } else {
+                (seed >> 8) as u8 & 7
+            }
+        })
+        .collect();
+    let mut tb = String::from(
+        "module tb;\n  reg clk = 0;\n  reg [2:0] pulse = 0;\n  wire [2:0] show;\n  integer t;\n\
+         \x20 neurofab_led_stretch #(.BITS(3)) dut (.clock(clk), .pulse(pulse), .show(show));\n\
+         \x20 initial begin\n    for (t = 0; t < ",
+    );
+    tb.push_str(&format!("{CYCLES}; t = t + 1) begin\n      case (t)\n"));
+    for (t, p) in pulses.iter().enumerate().filter(|(_, p)| **p != 0) {
+        tb.push_str(&format!("        {t}: pulse = 3'd{p};\n"));
+    }
+    tb.push_str(
+        "        default: pulse = 3'd0;\n      endcase\n      #5 clk = 1;\n      #5 clk = 0;\n\
+         \x20     $display(\"%0d %0d\", t, show);\n    end\n    $finish;\n  end\nendmodule\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stretch.v"), LED_STRETCH).unwrap();
+    std::fs::write(dir.path().join("tb.v"), tb).unwrap();
+    let build = std::process::Command::new("verilator")
+        .args(["--binary", "--timing", "--top-module", "tb", "-o", "tb_bin"])
+        .args(["tb.v", "stretch.v"])
+        .current_dir(dir.path())
+        .output()
+        .expect("verilator (scripts/install-tools.sh installs it)");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let run = std::process::Command::new(dir.path().join("obj_dir/tb_bin"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    // show[t]: the outputs after the clock edge of cycle t (which saw pulse[t]).
+    let show: Vec<u8> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split_once(' ').unwrap().1.parse().unwrap())
+        .collect();
+    assert_eq!(show.len(), CYCLES);
+    let (mut lit, mut dark) = (0, 0);
+    for k in 0..3 {
+        let pulsed = |t: usize| pulses[t] >> k & 1 == 1;
+        for (t, shown) in show.iter().enumerate() {
+            let on = shown >> k & 1 == 1;
+            // A pulse at c shows at c .. c + 7 at least.
+            if (t.saturating_sub(7)..=t).any(pulsed) {
+                assert!(on, "channel {k}, cycle {t}: a recent pulse is not shown");
+                lit += 1;
+            }
+            // Nothing in c .. c + 16 keeps it lit longer than two periods.
+            if !(t.saturating_sub(16)..=t).any(pulsed) {
+                assert!(
+                    !on,
+                    "channel {k}, cycle {t}: shown with no pulse in 17 cycles"
+                );
+                dark += 1;
+            }
+        }
+    }
+    assert!(
+        lit > 200 && dark > 200,
+        "schedule exercises both: {lit} lit, {dark} dark"
+    );
+}
