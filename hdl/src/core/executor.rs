@@ -32,7 +32,7 @@ use rust_hdl::prelude::*;
 
 use super::arith::{Narrow, ZeroExtend};
 use crate::constant;
-use crate::widgets::{ByteGather, ByteSelect, NarrowReg, Reg};
+use crate::widgets::{ByteGather, ByteSelect, CmpConst, NarrowReg, Reg};
 
 /// Engine operation codes (docs/rtl.md §4), defined once in the engine.
 pub use super::engine::op;
@@ -144,7 +144,6 @@ pub struct ExecFsm {
     pub head_seq: Signal<In, Bits<8>>,
     pub head_len: Signal<In, Bits<16>>,
     pub head_status: Signal<In, Bits<8>>,
-    pub head_detail: Signal<In, Bits<32>>,
     pub rd_offset: Signal<Out, Bits<16>>,
     pub rd_data: Signal<In, Bits<8>>,
     pub pop: Signal<Out, Bit>,
@@ -172,10 +171,11 @@ pub struct ExecFsm {
     /// High while a command is being executed (for an activity LED).
     pub active: Signal<Out, Bit>,
     // Byte selection, done by `ByteSelect` blocks in [`Executor`]: byte `sel_idx` of
-    // the header, rdata, STDP record, IDENTITY and step; byte `sel_didx` of the detail.
+    // the header, rdata, STDP record and IDENTITY; byte `sel_didx` of the step number
+    // `next_step` and of the queue head's `head_detail` (sel_idx, or in a NACK the
+    // detail byte: sel_idx − 2, which is sel_idx ^ 2 modulo 4).
     pub hdr_q: Signal<Out, Bits<64>>,
     pub dstep_q: Signal<Out, Bits<32>>,
-    pub detail_q: Signal<Out, Bits<32>>,
     pub sel_idx: Signal<Out, Bits<16>>,
     pub sel_didx: Signal<Out, Bits<16>>,
     pub sel_hdr: Signal<In, Bits<8>>,
@@ -203,8 +203,11 @@ pub struct ExecFsm {
     count: NarrowReg<16>,
     prev: NarrowReg<16>,
     next_step: DFF<Bits<32>>,
-    dstep: DFF<Bits<32>>,
-    runk: DFF<Bits<32>>,
+    /// RUN: the `next_step` at which the run ends (start + k).
+    run_end: DFF<Bits<32>>,
+    /// The STEP_DONE being sent is a retransmission: its step number is the request's
+    /// (`hdr`), and `next_step` does not advance after it.
+    replay: DFF<Bit>,
     slot: NarrowReg<16>,
     flist: DFF<Bit>,
     fcount: NarrowReg<16>,
@@ -213,9 +216,12 @@ pub struct ExecFsm {
     idx_reg: NarrowReg<16>,
     fbyte: DFF<Bits<8>>,
     nack_code: DFF<Bits<8>>,
-    nack_detail: DFF<Bits<32>>,
+    /// NACK detail: `ndet16` plus bits 23..16 in `ndet_hi`, or (`ndet_wide`) the queue
+    /// head's `head_detail` or (`ndet_step`) `next_step`, both stable until the pop.
     ndet16: DFF<Bits<16>>,
+    ndet_hi: DFF<Bits<8>>,
     ndet_wide: DFF<Bit>,
+    ndet_step: DFF<Bit>,
     eidx: NarrowReg<16>,
     ecount: NarrowReg<16>,
     rtype: DFF<Bits<8>>,
@@ -223,6 +229,37 @@ pub struct ExecFsm {
     eop: DFF<Bits<4>>,
     e_src: NarrowReg<16>,
     e_neuron: NarrowReg<16>,
+
+    // Comparisons against constants of the configuration (`CmpConst`: LUTs, not carry
+    // chains), fed from register outputs directly (fed through a local that the kernel
+    // also reads, they would be a false loop for Verilator, UNOPTFLAT).
+    clen_ge_nrange: CmpConst<16>,
+    clen_ge_srange: CmpConst<16>,
+    clen_ge_step_hdr: CmpConst<16>,
+    clen_ge_list_hdr: CmpConst<16>,
+    cnt8_gt_params: CmpConst<8>,
+    cnt8_gt_states: CmpConst<8>,
+    first_gt_neurons: CmpConst<16>,
+    first_ge_sources: CmpConst<16>,
+    first_gt_sources: CmpConst<16>,
+    col_ge_neurons: CmpConst<16>,
+    col_gt_traces: CmpConst<16>,
+    cnt16_gt_weights: CmpConst<16>,
+    cnt16_gt_mask: CmpConst<16>,
+    list_gt_max: CmpConst<16>,
+    /// `first + count8`, `col + count16`, `first + col` (trace range) above the limit.
+    nsum_gt_neurons: CmpConst<16>,
+    ssum_gt_neurons: CmpConst<16>,
+    tsum_gt_sources: CmpConst<16>,
+    wshift_gt_max: CmpConst<8>,
+    rec64_gt_alpha: CmpConst<16>,
+    rec80_gt_alpha: CmpConst<16>,
+    rec96_gt_alpha: CmpConst<16>,
+    rec96_ge_inputs: CmpConst<16>,
+    /// `fired_count >= fired_bytes / 2`: the fired set is sent as a bitmap
+    /// (a list needs 2·count + 2 <= fired_bytes).
+    fired_ge_half: CmpConst<16>,
+    eidx_ge_4: CmpConst<16>,
 
     // Combinational helpers.
     ebyte: Signal<Local, Bits<8>>,
@@ -234,7 +271,35 @@ pub struct ExecFsm {
     h_step: Signal<Local, Bits<32>>,
     h_format: Signal<Local, Bits<8>>,
     h_list_count: Signal<Local, Bits<16>>,
-    h_list_count32: Signal<Local, Bits<32>>,
+    /// The STEP spike-list length `7 + 2·count` (17 bits): bits 15..0, and bits 23..16
+    /// from count's top bit and the carry out of bits 15..0.
+    list_len: Signal<Local, Bits<16>>,
+    list_hi: Signal<Local, Bits<8>>,
+    /// 1 if count16 is not a multiple of 8, and `6 + ceil(count16 / 8)` (mask lengths).
+    mask_part: Signal<Local, Bits<16>>,
+    /// `off - back`: the payload offset of the field a check NACKs (`back` by state).
+    back: Signal<Local, Bits<16>>,
+    off_back: Signal<Local, Bits<16>>,
+    mask_len: Signal<Local, Bits<16>>,
+    /// Range ends `col + count16` and `first + col` (16 bits) and their carries out (from
+    /// the operands' and the sum's top bits).
+    ssum: Signal<Local, Bits<16>>,
+    ssum_over: Signal<Local, Bit>,
+    /// The bits of `ssum` and `tsum` below the top one (only the top bit is read here;
+    /// the `CmpConst`s get their own copies of the sums), folded for Verilator.
+    unused_sums: Signal<Local, Bits<16>>,
+    tsum: Signal<Local, Bits<16>>,
+    tsum_over: Signal<Local, Bit>,
+    /// One adder for the step numbers: `next_step + step_b + step_c` is
+    /// `next_step + h_step` in Dispatch (RUN: the end of the run; `step_over` is its carry
+    /// out, the run would pass step 0xFFFFFFFF), `next_step - h_step` in StepClassify
+    /// (how many steps back; `step_borrow`: h_step > next_step) and `next_step + 1`
+    /// otherwise (DoneBody). Carry and borrow come from the operands' and the sum's top bits.
+    step_b: Signal<Local, Bits<32>>,
+    step_c: Signal<Local, Bits<32>>,
+    step_sum: Signal<Local, Bits<32>>,
+    step_over: Signal<Local, Bit>,
+    step_borrow: Signal<Local, Bit>,
     /// A 16-bit value lies in the signed W-bit range iff its bits 15 .. W-1 are all equal
     /// (written so that W = 16 gives no constant comparison, Verilator UNSIGNED/CMPCONST).
     weight_fits: Signal<Local, Bit>,
@@ -248,17 +313,15 @@ pub struct ExecFsm {
     two16: Constant<Bits<16>>,
     seven16: Constant<Bits<16>>,
     zero32: Constant<Bits<32>>,
-    list_hdr32: Constant<Bits<32>>,
     last32: Constant<Bits<32>>,
-    mask16_32: Constant<Bits<32>>,
     one8: Constant<Bits<8>>,
+    two8: Constant<Bits<8>>,
     flags_reserved: Constant<Bits<8>>,
     one32: Constant<Bits<32>>,
     zero8: Constant<Bits<8>>,
     byte_mask16: Constant<Bits<16>>,
     sign16: Constant<Bits<16>>,
-    sign8_16: Constant<Bits<16>>,
-    alpha_one: Constant<Bits<16>>,
+    byte_hi16: Constant<Bits<16>>,
     // Frame types.
     t_identify: Constant<Bits<8>>,
     t_reset: Constant<Bits<8>>,
@@ -295,22 +358,19 @@ pub struct ExecFsm {
     reset_full: Constant<Bits<16>>,
     reset_state: Constant<Bits<16>>,
     // Sizes.
-    neurons: Constant<Bits<16>>,
-    inputs: Constant<Bits<16>>,
-    sources: Constant<Bits<16>>,
     fired_bytes: Constant<Bits<16>>,
     input_bytes: Constant<Bits<16>>,
     input_pad_check: Constant<Bit>,
     input_pad_mask: Constant<Bits<8>>,
+    /// replay_depth (a power of two), and the bits above its low ones.
     replay_depth: Constant<Bits<32>>,
+    replay_hi: Constant<Bits<32>>,
     replay_mask: Constant<Bits<16>>,
     zero3: Constant<Bits<3>>,
     one3: Constant<Bits<3>>,
     seven3: Constant<Bits<3>>,
     weight_bytes: Constant<Bits<16>>,
     weight_wide: Constant<Bit>,
-    /// 16 − W: the largest valid w_shift.
-    max_w_shift: Constant<Bits<8>>,
     /// W − 1, and `0xFFFF >> (W − 1)`: the top bits of a W-bit value sign-extended to 16.
     w_top: Constant<Bits<16>>,
     w_top_ones: Constant<Bits<16>>,
@@ -327,12 +387,6 @@ pub struct ExecFsm {
     len_list_hdr: Constant<Bits<16>>,
     len_run: Constant<Bits<16>>,
     len_nack: Constant<Bits<16>>,
-    max_params: Constant<Bits<16>>,
-    max_states: Constant<Bits<16>>,
-    max_weights: Constant<Bits<16>>,
-    max_mask: Constant<Bits<16>>,
-    max_traces: Constant<Bits<16>>,
-    max_list: Constant<Bits<16>>,
     // Payload offsets used as NACK details.
     off_reserved: Constant<Bits<16>>,
     off_alpha_pre: Constant<Bits<16>>,
@@ -391,7 +445,6 @@ impl ExecFsm {
             head_seq: Default::default(),
             head_len: Default::default(),
             head_status: Default::default(),
-            head_detail: Default::default(),
             rd_offset: Default::default(),
             rd_data: Default::default(),
             pop: Default::default(),
@@ -416,7 +469,6 @@ impl ExecFsm {
             active: Default::default(),
             hdr_q: Default::default(),
             dstep_q: Default::default(),
-            detail_q: Default::default(),
             sel_idx: Default::default(),
             sel_didx: Default::default(),
             sel_hdr: Default::default(),
@@ -443,8 +495,8 @@ impl ExecFsm {
             count: NarrowReg::holding(max_index),
             prev: NarrowReg::holding(max_index),
             next_step: Default::default(),
-            dstep: Default::default(),
-            runk: Default::default(),
+            run_end: Default::default(),
+            replay: Default::default(),
             slot: NarrowReg::holding(max_slot),
             flist: Default::default(),
             fcount: NarrowReg::holding(max_fired),
@@ -453,9 +505,10 @@ impl ExecFsm {
             idx_reg: NarrowReg::holding(max_index),
             fbyte: Default::default(),
             nack_code: Default::default(),
-            nack_detail: Default::default(),
             ndet16: Default::default(),
+            ndet_hi: Default::default(),
             ndet_wide: Default::default(),
+            ndet_step: Default::default(),
             eidx: NarrowReg::holding(max_frame),
             ecount: NarrowReg::holding(max_frame),
             rtype: Default::default(),
@@ -463,6 +516,30 @@ impl ExecFsm {
             eop: Default::default(),
             e_src: NarrowReg::holding(max_index),
             e_neuron: NarrowReg::holding(max_index),
+            clen_ge_nrange: CmpConst::ge(3),
+            clen_ge_srange: CmpConst::ge(6),
+            clen_ge_step_hdr: CmpConst::ge(5),
+            clen_ge_list_hdr: CmpConst::ge(7),
+            cnt8_gt_params: CmpConst::gt(MAX_NEURON_PARAMS_PER_FRAME as u64),
+            cnt8_gt_states: CmpConst::gt(MAX_STATES_PER_FRAME as u64),
+            first_gt_neurons: CmpConst::gt(cfg.neurons() as u64),
+            first_ge_sources: CmpConst::ge(cfg.sources() as u64),
+            first_gt_sources: CmpConst::gt(cfg.sources() as u64),
+            col_ge_neurons: CmpConst::ge(cfg.neurons() as u64),
+            col_gt_traces: CmpConst::gt(MAX_PRE_TRACES_PER_FRAME as u64),
+            cnt16_gt_weights: CmpConst::gt(max_weights_per_frame(w) as u64),
+            cnt16_gt_mask: CmpConst::gt(MAX_MASK_BITS_PER_FRAME as u64),
+            list_gt_max: CmpConst::gt(MAX_SPIKE_LIST as u64),
+            nsum_gt_neurons: CmpConst::gt(cfg.neurons() as u64),
+            ssum_gt_neurons: CmpConst::gt(cfg.neurons() as u64),
+            tsum_gt_sources: CmpConst::gt(cfg.sources() as u64),
+            wshift_gt_max: CmpConst::gt(16 - w as u64),
+            rec64_gt_alpha: CmpConst::gt(ALPHA_ONE as u64),
+            rec80_gt_alpha: CmpConst::gt(ALPHA_ONE as u64),
+            rec96_gt_alpha: CmpConst::gt(ALPHA_ONE as u64),
+            rec96_ge_inputs: CmpConst::ge(m as u64),
+            fired_ge_half: CmpConst::ge(bitmap_bytes(cfg.neurons()) as u64 / 2),
+            eidx_ge_4: CmpConst::ge(4),
             ebyte: Default::default(),
             weight16: Default::default(),
             h_first: Default::default(),
@@ -472,7 +549,22 @@ impl ExecFsm {
             h_step: Default::default(),
             h_format: Default::default(),
             h_list_count: Default::default(),
-            h_list_count32: Default::default(),
+            list_len: Default::default(),
+            list_hi: Default::default(),
+            mask_part: Default::default(),
+            back: Default::default(),
+            off_back: Default::default(),
+            mask_len: Default::default(),
+            ssum: Default::default(),
+            ssum_over: Default::default(),
+            unused_sums: Default::default(),
+            tsum: Default::default(),
+            tsum_over: Default::default(),
+            step_b: Default::default(),
+            step_c: Default::default(),
+            step_sum: Default::default(),
+            step_over: Default::default(),
+            step_borrow: Default::default(),
             weight_fits: Default::default(),
             wmin_fits: Default::default(),
             wmax_fits: Default::default(),
@@ -481,17 +573,15 @@ impl ExecFsm {
             two16: c16(2),
             seven16: c16(7),
             zero32: constant::<32>(0),
-            list_hdr32: constant::<32>(7),
             last32: constant::<32>(u32::MAX as u64),
-            mask16_32: constant::<32>(0xFFFF),
             one8: c8(1),
+            two8: c8(2),
             flags_reserved: c8(!neurofab_proto::records::stdp_params::FLAG_ENABLED),
             one32: constant::<32>(1),
             zero8: c8(0),
             byte_mask16: c16(0xFF),
             sign16: c16(0x8000),
-            sign8_16: c16(0x80),
-            alpha_one: c16(ALPHA_ONE as usize),
+            byte_hi16: c16(0xFF00),
             t_identify: c8(CMD_IDENTIFY),
             t_reset: c8(CMD_RESET),
             t_wnp: c8(CMD_WRITE_NEURON_PARAMS),
@@ -524,9 +614,6 @@ impl ExecFsm {
             reset_reserved: c16((!(RESET_STATE | RESET_FULL)) as usize),
             reset_full: c16(RESET_FULL as usize),
             reset_state: c16(RESET_STATE as usize),
-            neurons: c16(cfg.neurons()),
-            inputs: c16(m),
-            sources: c16(cfg.sources()),
             fired_bytes: c16(bitmap_bytes(cfg.neurons())),
             input_bytes: c16(bitmap_bytes(m)),
             input_pad_check: Constant::new(!m.is_multiple_of(8)),
@@ -536,13 +623,13 @@ impl ExecFsm {
                 0xFFu8 << (m % 8)
             }),
             replay_depth: constant::<32>(cfg.replay_depth as u64),
+            replay_hi: constant::<32>(!(cfg.replay_depth as u64 - 1) & u32::MAX as u64),
             replay_mask: c16(cfg.replay_depth as usize - 1),
             zero3: constant::<3>(0),
             one3: constant::<3>(1),
             seven3: constant::<3>(7),
             weight_bytes: c16(weight_bytes(w)),
             weight_wide: Constant::new(weight_bytes(w) == 2),
-            max_w_shift: c8(16 - w),
             w_top: c16(w as usize - 1),
             w_top_ones: c16(0xFFFF >> (w - 1)),
             len_identity: c16(IDENTITY_LEN),
@@ -557,12 +644,6 @@ impl ExecFsm {
             len_list_hdr: c16(7),
             len_run: c16(4),
             len_nack: c16(6),
-            max_params: c16(MAX_NEURON_PARAMS_PER_FRAME),
-            max_states: c16(MAX_STATES_PER_FRAME),
-            max_weights: c16(max_weights_per_frame(w)),
-            max_mask: c16(MAX_MASK_BITS_PER_FRAME),
-            max_traces: c16(MAX_PRE_TRACES_PER_FRAME),
-            max_list: c16(MAX_SPIKE_LIST),
             off_reserved: c16(5),
             off_alpha_pre: c16(10),
             off_alpha_post: c16(12),
@@ -591,44 +672,10 @@ impl Logic for ExecFsm {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            state,
-            ret,
-            ret2,
-            esrc,
-            ctype,
-            cseq,
-            clen,
-            off,
-            gcount,
-            gsel_rec,
-            k,
-            first,
-            col,
-            count,
-            prev,
-            next_step,
-            dstep,
-            runk,
-            slot,
-            flist,
-            fcount,
-            bidx,
-            bitn,
-            idx_reg,
-            fbyte,
-            nack_code,
-            nack_detail,
-            ndet16,
-            ndet_wide,
-            eidx,
-            ecount,
-            rtype,
-            rlen,
-            eop,
-            e_src,
-            e_neuron
+            self, clock, state, ret, ret2, esrc, ctype, cseq, clen, off, gcount, gsel_rec, k,
+            first, col, count, prev, next_step, run_end, replay, slot, flist, fcount, bidx, bitn,
+            idx_reg, fbyte, nack_code, ndet16, ndet_hi, ndet_wide, ndet_step, eidx, ecount, rtype,
+            rlen, eop, e_src, e_neuron
         );
         clock!(self, clock, hdr, rec);
         self.hdr.shift.next = false;
@@ -648,14 +695,108 @@ impl Logic for ExecFsm {
         self.h_step.next = self.hdr.q.val().get_bits::<32>(0);
         self.h_format.next = self.hdr.q.val().get_bits::<8>(32);
         self.h_list_count.next = self.hdr.q.val().get_bits::<16>(40);
-        self.h_list_count32.next = self.hdr.q.val().get_bits::<32>(32) >> 8 & self.mask16_32.val();
+        self.list_len.next = self.len_list_hdr.val() + (self.h_list_count.val() << 1);
+        // Carry out of bits 15..0: 7 has bit 15 clear, 2·count has count's bit 14.
+        self.list_hi.next = self.zero8.val();
+        if self.h_list_count.val().get_bit(15)
+            & self.h_list_count.val().get_bit(14)
+            & !self.list_len.val().get_bit(15)
+        {
+            self.list_hi.next = self.two8.val();
+        } else if self.h_list_count.val().get_bit(15)
+            | (self.h_list_count.val().get_bit(14) & !self.list_len.val().get_bit(15))
+        {
+            self.list_hi.next = self.one8.val();
+        }
+        self.back.next = self.one16.val();
+        match self.state.q.val() {
+            Ex::WnpCheck => {
+                if self.wshift_gt_max.y.val() {
+                    self.back.next = self.one16.val();
+                } else if self.rec64_gt_alpha.y.val() {
+                    self.back.next = self.len_state.val();
+                } else {
+                    self.back.next = self.len_trange.val();
+                }
+            }
+            Ex::WwCheck => {
+                self.back.next = self.weight_bytes.val();
+            }
+            Ex::StepChkIdx => {
+                self.back.next = self.two16.val();
+            }
+            _ => {}
+        }
+        self.off_back.next = self.off.q.val() - self.back.val();
+        self.mask_part.next = self.zero16.val();
+        if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
+            self.mask_part.next = self.one16.val();
+        }
+        self.mask_len.next =
+            self.len_srange.val() + (self.h_count16.val() >> 3) + self.mask_part.val();
+        self.ssum.next = self.h_col.val() + self.h_count16.val();
+        self.ssum_over.next = (self.h_col.val().get_bit(15) & self.h_count16.val().get_bit(15))
+            | ((self.h_col.val().get_bit(15) | self.h_count16.val().get_bit(15))
+                & !self.ssum.val().get_bit(15));
+        self.tsum.next = self.h_first.val() + self.h_col.val();
+        self.tsum_over.next = (self.h_first.val().get_bit(15) & self.h_col.val().get_bit(15))
+            | ((self.h_first.val().get_bit(15) | self.h_col.val().get_bit(15))
+                & !self.tsum.val().get_bit(15));
+        self.unused_sums.next = self.ssum.val() ^ self.tsum.val();
+        self.clen_ge_nrange.x.next = self.clen.q.val();
+        self.clen_ge_srange.x.next = self.clen.q.val();
+        self.clen_ge_step_hdr.x.next = self.clen.q.val();
+        self.clen_ge_list_hdr.x.next = self.clen.q.val();
+        self.cnt8_gt_params.x.next = self.hdr.q.val().get_bits::<8>(16);
+        self.cnt8_gt_states.x.next = self.hdr.q.val().get_bits::<8>(16);
+        self.first_gt_neurons.x.next = self.hdr.q.val().get_bits::<16>(0);
+        self.first_ge_sources.x.next = self.hdr.q.val().get_bits::<16>(0);
+        self.first_gt_sources.x.next = self.hdr.q.val().get_bits::<16>(0);
+        self.col_ge_neurons.x.next = self.hdr.q.val().get_bits::<16>(16);
+        self.col_gt_traces.x.next = self.hdr.q.val().get_bits::<16>(16);
+        self.cnt16_gt_weights.x.next = self.hdr.q.val().get_bits::<16>(32);
+        self.cnt16_gt_mask.x.next = self.hdr.q.val().get_bits::<16>(32);
+        self.list_gt_max.x.next = self.hdr.q.val().get_bits::<16>(40);
+        // The same sums as nsum, ssum and tsum (yosys merges them).
+        self.nsum_gt_neurons.x.next = self.hdr.q.val().get_bits::<16>(0)
+            + (self.hdr.q.val().get_bits::<16>(16) & self.byte_mask16.val());
+        self.ssum_gt_neurons.x.next =
+            self.hdr.q.val().get_bits::<16>(16) + self.hdr.q.val().get_bits::<16>(32);
+        self.tsum_gt_sources.x.next =
+            self.hdr.q.val().get_bits::<16>(0) + self.hdr.q.val().get_bits::<16>(16);
+        self.wshift_gt_max.x.next = self.rec.q.val().get_bits::<8>(104);
+        self.rec64_gt_alpha.x.next = self.rec.q.val().get_bits::<16>(64);
+        self.rec80_gt_alpha.x.next = self.rec.q.val().get_bits::<16>(80);
+        self.rec96_gt_alpha.x.next = self.rec.q.val().get_bits::<16>(96);
+        self.rec96_ge_inputs.x.next = self.rec.q.val().get_bits::<16>(96);
+        self.fired_ge_half.x.next = self.eng_fired_count.val();
+        self.eidx_ge_4.x.next = self.eidx.q.val();
+        self.step_b.next = self.zero32.val();
+        self.step_c.next = self.one32.val();
+        if self.state.q.val() == Ex::Dispatch {
+            self.step_b.next = self.h_step.val();
+            self.step_c.next = self.zero32.val();
+        } else if self.state.q.val() == Ex::StepClassify {
+            self.step_b.next = !self.h_step.val();
+        }
+        self.step_sum.next = self.next_step.q.val() + self.step_b.val() + self.step_c.val();
+        self.step_over.next = (self.next_step.q.val().get_bit(31) & self.h_step.val().get_bit(31))
+            | ((self.next_step.q.val().get_bit(31) | self.h_step.val().get_bit(31))
+                & !self.step_sum.val().get_bit(31));
+        self.step_borrow.next = (!self.next_step.q.val().get_bit(31)
+            & self.h_step.val().get_bit(31))
+            | ((!self.next_step.q.val().get_bit(31) | self.h_step.val().get_bit(31))
+                & self.step_sum.val().get_bit(31));
 
         // A weight just gathered (top B bytes of `rec`), sign-extended to 16 bits.
         if self.weight_wide.val() {
             self.weight16.next = self.rec.q.val().get_bits::<16>(96);
         } else {
-            self.weight16.next = ((self.rec.q.val().get_bits::<16>(96) >> 8) ^ self.sign8_16.val())
-                - self.sign8_16.val();
+            self.weight16.next = self.rec.q.val().get_bits::<16>(96) >> 8;
+            if self.rec.q.val().get_bit(111) {
+                self.weight16.next =
+                    (self.rec.q.val().get_bits::<16>(96) >> 8) | self.byte_hi16.val();
+            }
         }
 
         self.weight_fits.next = ((self.weight16.val() >> self.w_top.val()) == self.zero16.val())
@@ -688,19 +829,29 @@ impl Logic for ExecFsm {
                 } else if self.eidx.q.val() == self.one16.val() {
                     self.ebyte.next = self.nack_code.q.val();
                 } else if self.ndet_wide.q.val() {
-                    self.ebyte.next = self.sel_detail.val();
+                    if self.ndet_step.q.val() {
+                        self.ebyte.next = self.sel_dstep.val();
+                    } else {
+                        self.ebyte.next = self.sel_detail.val();
+                    }
                 } else if self.eidx.q.val() == self.two16.val() {
                     self.ebyte.next = self.ndet16.q.val().get_bits::<8>(0);
                 } else if self.eidx.q.val() == self.len_nrange.val() {
                     self.ebyte.next = self.ndet16.q.val().get_bits::<8>(8);
+                } else if self.eidx.q.val() == self.len_trange.val() {
+                    self.ebyte.next = self.ndet_hi.q.val();
                 }
             }
             EmitSrc::Ack => {
                 self.ebyte.next = self.ctype.q.val();
             }
             EmitSrc::StepHdr => {
-                if self.eidx.q.val() < self.len_trange.val() {
-                    self.ebyte.next = self.sel_dstep.val();
+                if !self.eidx_ge_4.y.val() {
+                    if self.replay.q.val() {
+                        self.ebyte.next = self.sel_hdr.val();
+                    } else {
+                        self.ebyte.next = self.sel_dstep.val();
+                    }
                 } else if self.eidx.q.val() == self.len_trange.val() {
                     if self.flist.q.val() {
                         self.ebyte.next = self.zero8.val();
@@ -728,10 +879,12 @@ impl Logic for ExecFsm {
 
         // Outputs (from registers and the state only).
         self.hdr_q.next = self.hdr.q.val();
-        self.dstep_q.next = self.dstep.q.val();
-        self.detail_q.next = self.nack_detail.q.val();
+        self.dstep_q.next = self.next_step.q.val();
         self.sel_idx.next = self.eidx.q.val();
-        self.sel_didx.next = self.eidx.q.val() - self.two16.val();
+        self.sel_didx.next = self.eidx.q.val();
+        if self.esrc.q.val() == EmitSrc::Nack {
+            self.sel_didx.next = self.eidx.q.val() ^ self.two16.val();
+        }
         self.rd_offset.next = self.off.q.val();
         self.pop.next = self.state.q.val() == Ex::Pop;
         self.tx_start.next = (self.state.q.val() == Ex::EmitStart) & self.tx_idle.val();
@@ -844,8 +997,8 @@ impl Logic for ExecFsm {
                     if self.head_status.val() != self.zero8.val() {
                         // A frame error queued by the RxPath (protocol §6.4).
                         self.nack_code.d.next = self.head_status.val();
-                        self.nack_detail.d.next = self.head_detail.val();
                         self.ndet_wide.d.next = true;
+                        self.ndet_step.d.next = false;
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.off.d.next = self.zero16.val();
@@ -859,6 +1012,7 @@ impl Logic for ExecFsm {
             Ex::Dispatch => {
                 // Defaults for the loops below.
                 self.ndet16.d.next = self.zero16.val();
+                self.ndet_hi.d.next = self.zero8.val();
                 self.ndet_wide.d.next = false;
                 self.gsel_rec.d.next = true;
                 if self.ctype.q.val() == self.t_identify.val() {
@@ -894,14 +1048,14 @@ impl Logic for ExecFsm {
                 } else if self.ctype.q.val() == self.t_wnp.val() {
                     self.first.d.next = self.h_first.val();
                     self.count.d.next = self.h_count8.val();
-                    if self.clen.q.val() < self.len_nrange.val() {
+                    if !self.clen_ge_nrange.y.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_nrange.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_count8.val() == self.zero16.val())
-                        | (self.h_count8.val() > self.max_params.val())
-                        | (self.h_first.val() > self.neurons.val())
-                        | (self.h_count8.val() > self.neurons.val() - self.h_first.val())
+                        | self.cnt8_gt_params.y.val()
+                        | self.first_gt_neurons.y.val()
+                        | self.nsum_gt_neurons.y.val()
                     {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
@@ -932,12 +1086,11 @@ impl Logic for ExecFsm {
                         self.ndet16.d.next = self.len_nrange.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_count8.val() == self.zero16.val())
-                        | ((self.ctype.q.val() == self.t_rnp.val())
-                            & (self.h_count8.val() > self.max_params.val()))
+                        | ((self.ctype.q.val() == self.t_rnp.val()) & self.cnt8_gt_params.y.val())
                         | ((self.ctype.q.val() == self.t_rstate.val())
-                            & (self.h_count8.val() > self.max_states.val()))
-                        | (self.h_first.val() > self.neurons.val())
-                        | (self.h_count8.val() > self.neurons.val() - self.h_first.val())
+                            & self.cnt8_gt_states.y.val())
+                        | self.first_gt_neurons.y.val()
+                        | self.nsum_gt_neurons.y.val()
                     {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
@@ -989,7 +1142,7 @@ impl Logic for ExecFsm {
                     // WRITEs need at least the range fields, READs exactly them.
                     if (((self.ctype.q.val() == self.t_ww.val())
                         | (self.ctype.q.val() == self.t_wm.val()))
-                        & (self.clen.q.val() < self.len_srange.val()))
+                        & !self.clen_ge_srange.y.val())
                         | (((self.ctype.q.val() == self.t_rw.val())
                             | (self.ctype.q.val() == self.t_rm.val()))
                             & (self.clen.q.val() != self.len_srange.val()))
@@ -997,19 +1150,18 @@ impl Logic for ExecFsm {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_srange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.h_first.val() >= self.sources.val() {
+                    } else if self.first_ge_sources.y.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.h_col.val() >= self.neurons.val() {
+                    } else if self.col_ge_neurons.y.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_count16.val() == self.zero16.val())
-                        | ((self.ctype.q.val() == self.t_rw.val())
-                            & (self.h_count16.val() > self.max_weights.val()))
-                        | ((self.ctype.q.val() == self.t_rm.val())
-                            & (self.h_count16.val() > self.max_mask.val()))
-                        | (self.h_count16.val() > self.neurons.val() - self.h_col.val())
+                        | ((self.ctype.q.val() == self.t_rw.val()) & self.cnt16_gt_weights.y.val())
+                        | ((self.ctype.q.val() == self.t_rm.val()) & self.cnt16_gt_mask.y.val())
+                        | self.ssum_over.val()
+                        | self.ssum_gt_neurons.y.val()
                     {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.len_trange.val();
@@ -1041,13 +1193,9 @@ impl Logic for ExecFsm {
                             self.state.d.next = Ex::Gather;
                         }
                     } else if self.ctype.q.val() == self.t_wm.val() {
-                        if self.clen.q.val()
-                            != self.len_srange.val()
-                                + ((self.h_count16.val() + self.seven16.val()) >> 3)
-                        {
+                        if self.clen.q.val() != self.mask_len.val() {
                             self.nack_code.d.next = self.e_length.val();
-                            self.ndet16.d.next = self.len_srange.val()
-                                + ((self.h_count16.val() + self.seven16.val()) >> 3);
+                            self.ndet16.d.next = self.mask_len.val();
                             self.state.d.next = Ex::Nack;
                         } else if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
                             // Only the last byte can carry padding bits.
@@ -1069,8 +1217,7 @@ impl Logic for ExecFsm {
                         self.state.d.next = Ex::EmitStart;
                     } else {
                         self.rtype.d.next = self.r_mask.val();
-                        self.rlen.d.next = self.len_srange.val()
-                            + ((self.h_count16.val() + self.seven16.val()) >> 3);
+                        self.rlen.d.next = self.mask_len.val();
                         self.fbyte.d.next = self.zero8.val();
                         self.ret.d.next = Ex::RmHdr;
                         self.state.d.next = Ex::EmitStart;
@@ -1083,9 +1230,10 @@ impl Logic for ExecFsm {
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_col.val() == self.zero16.val())
-                        | (self.h_col.val() > self.max_traces.val())
-                        | (self.h_first.val() > self.sources.val())
-                        | (self.h_col.val() > self.sources.val() - self.h_first.val())
+                        | self.col_gt_traces.y.val()
+                        | self.first_gt_sources.y.val()
+                        | self.tsum_over.val()
+                        | self.tsum_gt_sources.y.val()
                     {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
@@ -1098,23 +1246,21 @@ impl Logic for ExecFsm {
                     }
                 } else if self.ctype.q.val() == self.t_step.val() {
                     self.count.d.next = self.h_list_count.val();
-                    if self.clen.q.val() < self.len_step_hdr.val() {
+                    if !self.clen_ge_step_hdr.y.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_step_hdr.val();
                         self.state.d.next = Ex::Nack;
                     } else if self.h_format.val() == self.zero8.val() {
-                        if self.clen.q.val() < self.len_list_hdr.val() {
+                        if !self.clen_ge_list_hdr.y.val() {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.len_list_hdr.val();
                             self.state.d.next = Ex::Nack;
-                        } else if (self.h_list_count.val() > self.max_list.val())
-                            | (self.clen.q.val()
-                                != self.len_list_hdr.val() + (self.h_list_count.val() << 1))
+                        } else if self.list_gt_max.y.val()
+                            | (self.clen.q.val() != self.list_len.val())
                         {
                             self.nack_code.d.next = self.e_length.val();
-                            self.nack_detail.d.next =
-                                self.list_hdr32.val() + (self.h_list_count32.val() << 1);
-                            self.ndet_wide.d.next = true;
+                            self.ndet16.d.next = self.list_len.val();
+                            self.ndet_hi.d.next = self.list_hi.val();
                             self.state.d.next = Ex::Nack;
                         } else if self.h_list_count.val() == self.zero16.val() {
                             self.state.d.next = Ex::StepClassify;
@@ -1147,14 +1293,14 @@ impl Logic for ExecFsm {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.h_step.val() > self.last32.val() - self.next_step.q.val() {
+                    } else if self.step_over.val() {
                         // It would pass step 0xFFFFFFFF (protocol §6.2): refused whole.
                         self.nack_code.d.next = self.e_gap.val();
-                        self.nack_detail.d.next = self.next_step.q.val();
                         self.ndet_wide.d.next = true;
+                        self.ndet_step.d.next = true;
                         self.state.d.next = Ex::Nack;
                     } else {
-                        self.runk.d.next = self.h_step.val();
+                        self.run_end.d.next = self.step_sum.val();
                         self.state.d.next = Ex::RunLoop;
                     }
                 } else {
@@ -1178,18 +1324,14 @@ impl Logic for ExecFsm {
 
             // ---- WRITE_NEURON_PARAMS: validate every record, then write them ----------
             Ex::WnpCheck => {
-                // The 12-byte record sits in rec[111:16]; `off` is just past it.
-                if self.rec.q.val().get_bits::<8>(104) > self.max_w_shift.val() {
+                // The 12-byte record sits in rec[111:16]; `off` is just past it. The first
+                // bad field (w_shift, alpha_v, alpha_i) picks the detail offset (`back`).
+                if self.wshift_gt_max.y.val()
+                    | self.rec64_gt_alpha.y.val()
+                    | self.rec80_gt_alpha.y.val()
+                {
                     self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.one16.val();
-                    self.state.d.next = Ex::Nack;
-                } else if self.rec.q.val().get_bits::<16>(64) > self.alpha_one.val() {
-                    self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.len_state.val();
-                    self.state.d.next = Ex::Nack;
-                } else if self.rec.q.val().get_bits::<16>(80) > self.alpha_one.val() {
-                    self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.len_trange.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else if self.k.q.val() + self.one16.val() == self.count.q.val() {
                     // All valid: second pass writes them.
@@ -1279,11 +1421,11 @@ impl Logic for ExecFsm {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_reserved.val();
                     self.state.d.next = Ex::Nack;
-                } else if self.rec.q.val().get_bits::<16>(80) > self.alpha_one.val() {
+                } else if self.rec80_gt_alpha.y.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_alpha_pre.val();
                     self.state.d.next = Ex::Nack;
-                } else if self.rec.q.val().get_bits::<16>(96) > self.alpha_one.val() {
+                } else if self.rec96_gt_alpha.y.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_alpha_post.val();
                     self.state.d.next = Ex::Nack;
@@ -1316,7 +1458,7 @@ impl Logic for ExecFsm {
             Ex::WwCheck => {
                 if !self.weight_fits.val() {
                     self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.weight_bytes.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else if self.k.q.val() + self.one16.val() == self.count.q.val() {
                     self.k.d.next = self.zero16.val();
@@ -1362,7 +1504,7 @@ impl Logic for ExecFsm {
                     != self.zero8.val()
                 {
                     self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.one16.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else {
                     self.state.d.next = Ex::WmPass2;
@@ -1523,18 +1665,15 @@ impl Logic for ExecFsm {
             // ---- STEP ----------------------------------------------------------------
             Ex::StepChkIdx => {
                 // rec[111:96] = the list entry at offset off − 2.
-                // `>` or `==` rather than `>=`: with M = 0, `x >= M` is constant (Verilator UNSIGNED).
-                if (self.rec.q.val().get_bits::<16>(96) > self.inputs.val())
-                    | (self.rec.q.val().get_bits::<16>(96) == self.inputs.val())
-                {
+                if self.rec96_ge_inputs.y.val() {
                     self.nack_code.d.next = self.e_range.val();
-                    self.ndet16.d.next = self.off.q.val() - self.two16.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else if (self.k.q.val() != self.zero16.val())
                     & (self.prev.q.val() >= self.rec.q.val().get_bits::<16>(96))
                 {
                     self.nack_code.d.next = self.e_param.val();
-                    self.ndet16.d.next = self.off.q.val() - self.two16.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else {
                     self.prev.d.next = self.rec.q.val().get_bits::<16>(96);
@@ -1553,7 +1692,7 @@ impl Logic for ExecFsm {
                     != self.zero8.val()
                 {
                     self.nack_code.d.next = self.e_range.val();
-                    self.ndet16.d.next = self.off.q.val() - self.one16.val();
+                    self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else {
                     self.state.d.next = Ex::StepClassify;
@@ -1561,8 +1700,8 @@ impl Logic for ExecFsm {
             }
             Ex::StepClassify => {
                 self.k.d.next = self.zero16.val();
-                if (self.h_step.val() == self.next_step.q.val())
-                    & (self.h_step.val() != self.last32.val())
+                if (self.step_sum.val() == self.zero32.val())
+                    & (self.next_step.q.val() != self.last32.val())
                 {
                     // Execute: mark the inputs, then step.
                     if self.h_format.val() == self.zero8.val() {
@@ -1582,18 +1721,21 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::StepApplyByte;
                         self.state.d.next = Ex::Gather;
                     }
-                } else if (self.h_step.val() < self.next_step.q.val())
-                    & (self.next_step.q.val() - self.h_step.val() <= self.replay_depth.val())
+                } else if !self.step_borrow.val()
+                    & (self.step_sum.val() != self.zero32.val())
+                    & (((self.step_sum.val() & self.replay_hi.val()) == self.zero32.val())
+                        | (self.step_sum.val() == self.replay_depth.val()))
                 {
-                    // A retransmission: re-send the stored result (protocol §6.2).
-                    self.dstep.d.next = self.h_step.val();
+                    // A retransmission (1 <= next_step - step <= replay_depth): re-send
+                    // the stored result (protocol §6.2).
+                    self.replay.d.next = true;
                     self.slot.d.next = self.h_step.val().get_bits::<16>(0) & self.replay_mask.val();
                     self.ret2.d.next = Ex::Pop;
                     self.state.d.next = Ex::DoneStart;
                 } else {
                     self.nack_code.d.next = self.e_gap.val();
-                    self.nack_detail.d.next = self.next_step.q.val();
                     self.ndet_wide.d.next = true;
+                    self.ndet_step.d.next = true;
                     self.state.d.next = Ex::Nack;
                 }
             }
@@ -1646,7 +1788,7 @@ impl Logic for ExecFsm {
                 }
             }
             Ex::StepRun => {
-                self.dstep.d.next = self.next_step.q.val();
+                self.replay.d.next = false;
                 self.slot.d.next =
                     self.next_step.q.val().get_bits::<16>(0) & self.replay_mask.val();
                 self.eop.d.next = self.op_step.val();
@@ -1654,17 +1796,16 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::EngIssue;
             }
             Ex::StepRan => {
-                self.next_step.d.next = self.next_step.q.val() + self.one32.val();
                 self.ret2.d.next = Ex::Pop;
                 self.state.d.next = Ex::DoneStart;
             }
 
             // ---- RUN -----------------------------------------------------------------
             Ex::RunLoop => {
-                if self.runk.q.val() == self.zero32.val() {
+                if self.next_step.q.val() == self.run_end.q.val() {
                     self.state.d.next = Ex::Ack;
                 } else {
-                    self.dstep.d.next = self.next_step.q.val();
+                    self.replay.d.next = false;
                     self.slot.d.next =
                         self.next_step.q.val().get_bits::<16>(0) & self.replay_mask.val();
                     self.eop.d.next = self.op_step.val();
@@ -1673,13 +1814,12 @@ impl Logic for ExecFsm {
                 }
             }
             Ex::RunRan => {
-                self.next_step.d.next = self.next_step.q.val() + self.one32.val();
-                self.runk.d.next = self.runk.q.val() - self.one32.val();
                 self.ret2.d.next = Ex::RunLoop;
                 self.state.d.next = Ex::DoneStart;
             }
 
-            // ---- STEP_DONE of step `dstep` from replay slot `slot` (returns to ret2) ----
+            // ---- STEP_DONE of step `next_step` (or `h_step` if `replay`) from replay slot
+            // `slot` (returns to ret2; then an executed step advances next_step) ----
             Ex::DoneStart => {
                 self.eop.d.next = self.op_read_fired_count.val();
                 self.ret.d.next = Ex::DoneCount;
@@ -1688,7 +1828,7 @@ impl Logic for ExecFsm {
             Ex::DoneCount => {
                 self.fcount.d.next = self.eng_fired_count.val();
                 self.rtype.d.next = self.r_step_done.val();
-                if (self.eng_fired_count.val() << 1) + self.two16.val() <= self.fired_bytes.val() {
+                if !self.fired_ge_half.y.val() {
                     self.flist.d.next = true;
                     self.rlen.d.next = self.len_list_hdr.val() + (self.eng_fired_count.val() << 1);
                 } else {
@@ -1712,6 +1852,9 @@ impl Logic for ExecFsm {
             }
             Ex::DoneBody => {
                 if self.bidx.q.val() == self.fired_bytes.val() {
+                    if !self.replay.q.val() {
+                        self.next_step.d.next = self.step_sum.val();
+                    }
                     self.state.d.next = self.ret2.q.val();
                 } else {
                     self.eop.d.next = self.op_read_fired_byte.val();
@@ -1888,7 +2031,6 @@ impl Logic for Executor {
         self.head_len_w.x.next = self.head_len.val();
         self.fsm.head_len.next = self.head_len_w.y.val();
         self.fsm.head_status.next = self.head_status.val();
-        self.fsm.head_detail.next = self.head_detail.val();
         self.rd_offset_n.x.next = self.fsm.rd_offset.val();
         self.rd_offset.next = self.rd_offset_n.y.val();
         self.fsm.rd_data.next = self.rd_data.val();
@@ -1930,11 +2072,11 @@ impl Logic for Executor {
         self.sel_ident.x.next = self.identity.val();
         self.sel_ident.idx.next = self.fsm.sel_idx.val();
         self.fsm.sel_ident.next = self.sel_ident.y.val();
-        self.sel_detail.x.next = self.fsm.detail_q.val();
+        self.sel_detail.x.next = self.head_detail.val();
         self.sel_detail.idx.next = self.fsm.sel_didx.val();
         self.fsm.sel_detail.next = self.sel_detail.y.val();
         self.sel_dstep.x.next = self.fsm.dstep_q.val();
-        self.sel_dstep.idx.next = self.fsm.sel_idx.val();
+        self.sel_dstep.idx.next = self.fsm.sel_didx.val();
         self.fsm.sel_dstep.next = self.sel_dstep.y.val();
     }
 }

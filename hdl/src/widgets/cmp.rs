@@ -1,0 +1,102 @@
+//! [`CmpConst`]: `x > C` or `x >= C` against a constant of the configuration, as plain
+//! logic.
+//!
+//! yosys maps every `$lt`/`$gt` (even against a constant) to a carry chain, one
+//! `SB_CARRY` logic cell per bit on iCE40; against a constant the comparison is a
+//! small AND/OR function of the bits, a few LUTs. The Verilog is that function,
+//! written as a chain from bit 0 up (`x[i:0] > C[i:0]` from `x[i-1:0] > C[i-1:0]`),
+//! which ABC packs into LUTs.
+
+use rust_hdl::prelude::*;
+
+/// `y = x > C` (`gt`) or `y = x >= C` (`ge`), `C` fixed at construction (any `u64`).
+#[derive(Clone, Debug, LogicBlock)]
+pub struct CmpConst<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub y: Signal<Out, Bit>,
+    _c: u64,
+    _or_equal: bool,
+}
+
+impl<const N: usize> CmpConst<N> {
+    /// `y = x > c`.
+    pub fn gt(c: u64) -> Self {
+        Self::new(c, false)
+    }
+
+    /// `y = x >= c`.
+    pub fn ge(c: u64) -> Self {
+        Self::new(c, true)
+    }
+
+    fn new(c: u64, or_equal: bool) -> Self {
+        assert!((1..=64).contains(&N), "CmpConst is for 1 <= N <= 64");
+        Self {
+            x: Default::default(),
+            y: Default::default(),
+            _c: c,
+            _or_equal: or_equal,
+        }
+    }
+
+    /// `C` has a bit set at or above bit N: no N-bit value reaches it.
+    fn out_of_reach(&self) -> bool {
+        N < 64 && self._c >> N != 0
+    }
+}
+
+impl<const N: usize> Logic for CmpConst<N> {
+    fn update(&mut self) {
+        let x = self.x.val().to_u64();
+        self.y.next = if self._or_equal {
+            x >= self._c
+        } else {
+            x > self._c
+        };
+    }
+
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        if self.out_of_reach() {
+            return Verilog::Custom("wire unused_x = ^x;\nalways @(*) y = 1'b0;".to_string());
+        }
+        // e = (x[i:0] > C[i:0]), or >= : bit i of C set -> x[i] & e, clear -> x[i] | e.
+        let mut e = if self._or_equal { "1'b1" } else { "1'b0" }.to_string();
+        for i in 0..N {
+            let xi = if N == 1 {
+                "x".to_string()
+            } else {
+                format!("x[{i}]")
+            };
+            e = if self._c >> i & 1 == 1 {
+                format!("({xi} & {e})")
+            } else {
+                format!("({xi} | {e})")
+            };
+        }
+        Verilog::Custom(format!("always @(*) y = {e};"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_comparison() {
+        for c in [0u64, 1, 5, 6, 7, 8, 15, 16, 40] {
+            for (mut b, ge) in [(CmpConst::<5>::gt(c), false), (CmpConst::<5>::ge(c), true)] {
+                b.connect_all();
+                for x in 0..32u64 {
+                    b.x.next = x.to_bits();
+                    crate::core::settle(&mut b);
+                    let want = if ge { x >= c } else { x > c };
+                    assert_eq!(b.y.val(), want, "x={x} c={c} ge={ge}");
+                }
+            }
+        }
+    }
+}
