@@ -11,11 +11,10 @@
 //! Storage:
 //!
 //! * **Payload ring** (`Ram<RA, 8>`, `2^RA` = `CoreConfig::rx_buffer` bytes). Three
-//!   free-running pointers modulo `2^(RA+1)` ([`NarrowReg`]s of `RA + 1` bits): `head`
-//!   (first byte of the oldest queued good frame), `tail` (end of the committed payloads)
-//!   and `wp` (write position of the frame being received). The ring address is the low
-//!   `RA` bits; `(tail - head) mod 2^(RA+1)` is the number of bytes in use (at most
-//!   `2^RA`, so exact). Payload bytes are written at
+//!   16-bit free-running pointers: `head` (first byte of the oldest queued good frame),
+//!   `tail` (end of the committed payloads) and `wp` (write position of the frame being
+//!   received). The ring address is the low `RA` bits; `tail - head` is the number of
+//!   bytes in use (exact, because `2^RA` divides `2^16`). Payload bytes are written at
 //!   `wp` as they arrive; a good frame commits them (`tail <= wp`), anything else
 //!   rewinds (`wp <= tail`).
 //! * **Descriptor queue**: 16 entries, first-word-fall-through, one small RAM per field
@@ -57,7 +56,7 @@ use neurofab_proto::CoreConfig;
 use rust_hdl::prelude::*;
 
 use super::{Crc16, ESC, ESC_XOR, FLAG, HEADER_LEN, MAX_PAYLOAD, MIN_BODY_LEN, OFF_SEQ};
-use crate::widgets::{NarrowReg, Ram, Reg};
+use crate::widgets::{Ram, Reg};
 
 /// Descriptors the queue holds.
 pub const RX_QUEUE_DEPTH: usize = 16;
@@ -225,9 +224,9 @@ pub struct RxPath<const RA: usize> {
     len: DFF<Bits<16>>,
     rx_crc: DFF<Bits<16>>,
     fits: DFF<Bit>,
-    wp: NarrowReg<16>,
-    tail: NarrowReg<16>,
-    head: NarrowReg<16>,
+    wp: DFF<Bits<16>>,
+    tail: DFF<Bits<16>>,
+    head: DFF<Bits<16>>,
     dropped_reg: DFF<Bit>,
     // combinational
     is_open: Signal<Local, Bit>,
@@ -275,7 +274,6 @@ pub struct RxPath<const RA: usize> {
     k_min_body: Constant<Bits<16>>,
     k_max_payload: Constant<Bits<16>>,
     k_ring_size: Constant<Bits<16>>,
-    k_ring_ptr_mask: Constant<Bits<16>>,
     k_flag16: Constant<Bits<16>>,
     k_err_bad_crc: Constant<Bits<8>>,
     k_err_busy: Constant<Bits<8>>,
@@ -309,9 +307,6 @@ impl<const RA: usize> RxPath<RA> {
             (1usize << RA) >= 2 * MAX_PAYLOAD && RA <= 15,
             "RxPath<{RA}>: the ring must hold 2*MAX_PAYLOAD..=32768 bytes"
         );
-        // The pointers run modulo 2^(RA+1): one bit more than the ring address, so that
-        // `tail - head` (masked) tells a full ring from an empty one.
-        let ring_ptr_max = (2u64 << RA) - 1;
         Self {
             clock: Default::default(),
             byte_in: Default::default(),
@@ -348,9 +343,9 @@ impl<const RA: usize> RxPath<RA> {
             len: Default::default(),
             rx_crc: Default::default(),
             fits: Default::default(),
-            wp: NarrowReg::holding(ring_ptr_max),
-            tail: NarrowReg::holding(ring_ptr_max),
-            head: NarrowReg::holding(ring_ptr_max),
+            wp: Default::default(),
+            tail: Default::default(),
+            head: Default::default(),
             dropped_reg: Default::default(),
             is_open: Default::default(),
             is_flag: Default::default(),
@@ -396,7 +391,6 @@ impl<const RA: usize> RxPath<RA> {
             k_min_body: crate::constant(MIN_BODY_LEN as u64),
             k_max_payload: crate::constant(MAX_PAYLOAD as u64),
             k_ring_size: crate::constant(1u64 << RA),
-            k_ring_ptr_mask: crate::constant(ring_ptr_max),
             k_flag16: crate::constant(FLAG as u64),
             k_err_bad_crc: crate::constant(ERR_BAD_CRC as u64),
             k_err_busy: crate::constant(ERR_BUSY as u64),
@@ -473,9 +467,7 @@ impl<const RA: usize> Logic for RxPath<RA> {
         self.len_p6.next = self.len.q.val() + self.k_min_body.val();
         // The length once its high byte arrives: {bval, len[7:0]}.
         self.len_new.next = (self.bval16.val() << 8) | (self.len.q.val() & self.k_low_byte.val());
-        self.used_plus.next = ((self.tail.q.val() - self.head.q.val())
-            & self.k_ring_ptr_mask.val())
-            + self.len_new.val();
+        self.used_plus.next = (self.tail.q.val() - self.head.q.val()) + self.len_new.val();
 
         // ---- CRC unit ----
         self.crc_unit.data.next = self.bval.val();

@@ -99,4 +99,58 @@ mod tests {
             }
         }
     }
+
+    /// Evaluates the emitted Verilog expression (`(x[i] & e)`, `(x[i] | e)`, `x`,
+    /// `1'b0`, `1'b1`) for one input value.
+    fn eval(e: &str, x: u64) -> bool {
+        let e = e.trim();
+        match e {
+            "1'b0" => return false,
+            "1'b1" => return true,
+            "x" => return x & 1 == 1,
+            _ => {}
+        }
+        let inner = e
+            .strip_prefix('(')
+            .and_then(|e| e.strip_suffix(')'))
+            .unwrap();
+        let (lhs, rest) = inner.split_once(' ').unwrap();
+        let (op, rhs) = rest.split_once(' ').unwrap();
+        let bit = match lhs.strip_prefix("x[") {
+            Some(i) => x >> i.trim_end_matches(']').parse::<u32>().unwrap() & 1 == 1,
+            None => x & 1 == 1,
+        };
+        match op {
+            "&" => bit & eval(rhs, x),
+            "|" => bit | eval(rhs, x),
+            _ => panic!("unexpected operator {op} in {e}"),
+        }
+    }
+
+    /// The Verilog that synthesis and Verilator see, evaluated for every input.
+    #[test]
+    fn the_emitted_verilog_is_the_comparison() {
+        fn check<const N: usize>(c: u64) {
+            for (b, ge) in [(CmpConst::<N>::gt(c), false), (CmpConst::<N>::ge(c), true)] {
+                let Verilog::Custom(text) = b.hdl() else {
+                    panic!("custom Verilog expected")
+                };
+                for x in 0..1u64 << N {
+                    let want = if ge { x >= c } else { x > c };
+                    let got = match text.split_once("y = ") {
+                        Some((_, e)) if !text.contains("unused_x") => {
+                            eval(e.trim_end_matches(';'), x)
+                        }
+                        _ => false,
+                    };
+                    assert_eq!(got, want, "N={N} x={x} c={c} ge={ge}: {text}");
+                }
+            }
+        }
+        for c in [0u64, 1, 2, 5, 6, 7, 8, 15, 16, 40, 255, 256] {
+            check::<1>(c);
+            check::<5>(c);
+            check::<8>(c);
+        }
+    }
 }
