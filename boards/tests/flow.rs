@@ -63,63 +63,66 @@ fn build_logged(
     (b, cfg, dir, rep)
 }
 
-/// ECP5: the smallest neurofab core (N=8, M=2, P=1) on the ULX3S-25F at 50 MHz:
-/// fits, meets timing, carries the hash of the exact generated Verilog.
-#[test]
-fn ulx3s_25f_small_core_bitstream() {
-    let (b, cfg, dir, rep) = build_logged("ulx3s-25f", 8, 2, 1);
+/// Builds a small core for `board` and checks the report: every resource fits, timing is
+/// met at `min_mhz` or more, the hash and the written file are the exact generated
+/// Verilog, the bitstream is at least `min_bytes`, and `flash_command` is `flash`
+/// followed by the bitstream path.
+fn small_core_bitstream(
+    board: &str,
+    (neurons, inputs): (u16, u16),
+    min_mhz: f64,
+    min_bytes: u64,
+    flash: &str,
+) {
+    let (b, cfg, dir, rep) = build_logged(board, neurons, inputs, 1);
     let core = neurofab_hdl::generate_core(&cfg).unwrap();
     assert_eq!(rep.verilog_hash, format!("{:016x}", core.verilog_hash));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("neurofab_core.v")).unwrap(),
         core.verilog
     );
-    for r in [&rep.luts, &rep.ffs, &rep.bram, &rep.dsp] {
-        let r = r.clone().unwrap();
+    assert!(
+        rep.luts.is_some() && rep.bram.is_some(),
+        "{}",
+        rep.to_text()
+    );
+    for r in [&rep.luts, &rep.ffs, &rep.bram, &rep.dsp]
+        .into_iter()
+        .flatten()
+    {
         assert!(r.used <= r.available, "{r:?}");
     }
     assert!(rep.luts.clone().unwrap().used > 1000);
     assert!(
-        rep.timing_met.unwrap() && rep.fmax_mhz.unwrap() >= 50.0,
+        rep.timing_met.unwrap() && rep.fmax_mhz.unwrap() >= min_mhz,
         "{}",
         rep.to_text()
     );
     let bit = std::path::PathBuf::from(rep.bitstream.clone().unwrap());
-    assert!(std::fs::metadata(&bit).unwrap().len() > 10_000);
+    assert!(std::fs::metadata(&bit).unwrap().len() > min_bytes);
     assert_eq!(
         command_line(&flash_command(&b, &bit)),
-        format!("openFPGALoader --board ulx3s {}", bit.display())
+        format!("{flash} {}", bit.display())
     );
 }
 
-/// iCE40: the smallest neurofab core (N=16, M=4, P=1) on the iCE40-HX8K breakout at its
-/// 24 MHz PLL clock: fits (multipliers in LUTs: the HX8K has no DSP), meets timing,
-/// carries the hash of the exact generated Verilog, and flashes with iceprog.
+/// ECP5: the smallest neurofab core (N=8, M=2, P=1) on the ULX3S-25F at 50 MHz.
+#[test]
+fn ulx3s_25f_small_core_bitstream() {
+    small_core_bitstream(
+        "ulx3s-25f",
+        (8, 2),
+        50.0,
+        10_000,
+        "openFPGALoader --board ulx3s",
+    );
+}
+
+/// iCE40: a small core (N=16, M=4, P=1) on the iCE40-HX8K breakout at its 24 MHz PLL
+/// clock (multipliers in LUTs: the HX8K has no DSP).
 #[test]
 fn hx8k_small_core_bitstream() {
-    let (b, cfg, dir, rep) = build_logged("ice40-hx8k-breakout", 16, 4, 1);
-    let core = neurofab_hdl::generate_core(&cfg).unwrap();
-    assert_eq!(rep.verilog_hash, format!("{:016x}", core.verilog_hash));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("neurofab_core.v")).unwrap(),
-        core.verilog
-    );
-    for r in [&rep.luts, &rep.bram] {
-        let r = r.clone().unwrap();
-        assert!(r.used <= r.available, "{r:?}");
-    }
-    assert!(rep.luts.clone().unwrap().used > 5000);
-    assert!(
-        rep.timing_met.unwrap() && rep.fmax_mhz.unwrap() >= 24.0,
-        "{}",
-        rep.to_text()
-    );
-    let bin = std::path::PathBuf::from(rep.bitstream.clone().unwrap());
-    assert!(std::fs::metadata(&bin).unwrap().len() > 100_000);
-    assert_eq!(
-        command_line(&flash_command(&b, &bin)),
-        format!("iceprog {}", bin.display())
-    );
+    small_core_bitstream("ice40-hx8k-breakout", (16, 4), 24.0, 100_000, "iceprog");
 }
 
 /// A core too large for the board fails with `DoesNotFit` naming the resource: N = 256
