@@ -175,7 +175,7 @@ pub struct ExecFsm {
     // `next_step` and of the queue head's `head_detail` (sel_idx, or in a NACK the
     // detail byte: sel_idx − 2, which is sel_idx ^ 2 modulo 4).
     pub hdr_q: Signal<Out, Bits<64>>,
-    pub dstep_q: Signal<Out, Bits<32>>,
+    pub step_q: Signal<Out, Bits<32>>,
     pub sel_idx: Signal<Out, Bits<16>>,
     pub sel_didx: Signal<Out, Bits<16>>,
     pub sel_hdr: Signal<In, Bits<8>>,
@@ -183,7 +183,7 @@ pub struct ExecFsm {
     pub sel_stdp: Signal<In, Bits<8>>,
     pub sel_ident: Signal<In, Bits<8>>,
     pub sel_detail: Signal<In, Bits<8>>,
-    pub sel_dstep: Signal<In, Bits<8>>,
+    pub sel_step: Signal<In, Bits<8>>,
 
     state: Reg<Ex>,
     ret: Reg<Ex>,
@@ -468,7 +468,7 @@ impl ExecFsm {
             eng_fired_count: Default::default(),
             active: Default::default(),
             hdr_q: Default::default(),
-            dstep_q: Default::default(),
+            step_q: Default::default(),
             sel_idx: Default::default(),
             sel_didx: Default::default(),
             sel_hdr: Default::default(),
@@ -476,7 +476,7 @@ impl ExecFsm {
             sel_stdp: Default::default(),
             sel_ident: Default::default(),
             sel_detail: Default::default(),
-            sel_dstep: Default::default(),
+            sel_step: Default::default(),
             state: Default::default(),
             ret: Default::default(),
             ret2: Default::default(),
@@ -830,7 +830,7 @@ impl Logic for ExecFsm {
                     self.ebyte.next = self.nack_code.q.val();
                 } else if self.ndet_wide.q.val() {
                     if self.ndet_step.q.val() {
-                        self.ebyte.next = self.sel_dstep.val();
+                        self.ebyte.next = self.sel_step.val();
                     } else {
                         self.ebyte.next = self.sel_detail.val();
                     }
@@ -850,7 +850,7 @@ impl Logic for ExecFsm {
                     if self.replay.q.val() {
                         self.ebyte.next = self.sel_hdr.val();
                     } else {
-                        self.ebyte.next = self.sel_dstep.val();
+                        self.ebyte.next = self.sel_step.val();
                     }
                 } else if self.eidx.q.val() == self.len_trange.val() {
                     if self.flist.q.val() {
@@ -879,7 +879,7 @@ impl Logic for ExecFsm {
 
         // Outputs (from registers and the state only).
         self.hdr_q.next = self.hdr.q.val();
-        self.dstep_q.next = self.next_step.q.val();
+        self.step_q.next = self.next_step.q.val();
         self.sel_idx.next = self.eidx.q.val();
         self.sel_didx.next = self.eidx.q.val();
         if self.esrc.q.val() == EmitSrc::Nack {
@@ -1955,7 +1955,7 @@ pub struct Executor {
     sel_stdp: ByteSelect<112>,
     sel_ident: ByteSelect<224>,
     sel_detail: ByteSelect<32>,
-    sel_dstep: ByteSelect<32>,
+    sel_step: ByteSelect<32>,
     /// The IDENTITY payload (protocol §3.1) of this core.
     identity: Constant<Bits<224>>,
 }
@@ -2015,7 +2015,7 @@ impl Executor {
             sel_stdp: Default::default(),
             sel_ident: Default::default(),
             sel_detail: Default::default(),
-            sel_dstep: Default::default(),
+            sel_step: Default::default(),
             identity: Constant::new(identity),
         }
     }
@@ -2075,8 +2075,8 @@ impl Logic for Executor {
         self.sel_detail.x.next = self.head_detail.val();
         self.sel_detail.idx.next = self.fsm.sel_didx.val();
         self.fsm.sel_detail.next = self.sel_detail.y.val();
-        self.sel_dstep.x.next = self.fsm.dstep_q.val();
-        self.sel_dstep.idx.next = self.fsm.sel_didx.val();
-        self.fsm.sel_dstep.next = self.sel_dstep.y.val();
+        self.sel_step.x.next = self.fsm.step_q.val();
+        self.sel_step.idx.next = self.fsm.sel_didx.val();
+        self.fsm.sel_step.next = self.sel_step.y.val();
     }
 }
