@@ -1,6 +1,6 @@
 //! From a [`CoreConfig`] to Verilog: [`generate_core`] and the report that goes with it.
 
-use neurofab_proto::{bitmap_bytes, CoreConfig};
+use neurofab_proto::{bitmap_bytes, CoreConfig, WeightMemory};
 use rust_hdl::prelude::*;
 
 use crate::top::NeuroCore;
@@ -117,18 +117,25 @@ pub const STEP_FIXED_CYCLES: u64 = 8;
 /// `S + N + 8 + (L > 0 ? G·(L + 5) : G) + (learning ? F·(C + 3) + 1 : 0)`
 ///
 /// with S = M + N sources, G = ceil(N/P) groups, C = ceil(S/P) column chunks,
-/// L = |S(t)| active sources and F = |F(t)| neurons fired.
+/// L = |S(t)| active sources and F = |F(t)| neurons fired. With SPRAM weights and
+/// learning on, delivery and potentiation read every other cycle (the write-back takes
+/// the single port in between): `G·(2L + 4)` and `F·(2C + 2) + 1`.
 pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: bool) -> u64 {
     let s = cfg.sources() as u64;
     let n = cfg.neurons() as u64;
     let g = cfg.groups() as u64;
     let c = s.div_ceil(cfg.lanes as u64);
-    let deliver = if active_sources > 0 {
-        g * (active_sources + 5)
-    } else {
-        g
+    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
+    let deliver = match (active_sources, slow) {
+        (0, _) => g,
+        (l, false) => g * (l + 5),
+        (l, true) => g * (2 * l + 4),
     };
-    let potentiate = if learning { fired * (c + 3) + 1 } else { 0 };
+    let potentiate = match (learning, slow) {
+        (false, _) => 0,
+        (true, false) => fired * (c + 3) + 1,
+        (true, true) => fired * (2 * c + 2) + 1,
+    };
     s + n + STEP_FIXED_CYCLES + deliver + potentiate
 }
 
@@ -142,8 +149,17 @@ pub fn expected_step_cycles(cfg: &CoreConfig, p_fire: f64, p_input: f64, learnin
     let g = cfg.groups() as f64;
     let c = (s / cfg.lanes as f64).ceil();
     // L > 0 almost always at these rates; G·(L + 5) is linear in L, so the mean is exact.
-    let deliver = g * (l + 5.0);
-    let potentiate = if learning { f * (c + 3.0) + 1.0 } else { 0.0 };
+    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
+    let deliver = if slow {
+        g * (2.0 * l + 4.0)
+    } else {
+        g * (l + 5.0)
+    };
+    let potentiate = match (learning, slow) {
+        (false, _) => 0.0,
+        (true, false) => f * (c + 3.0) + 1.0,
+        (true, true) => f * (2.0 * c + 2.0) + 1.0,
+    };
     s + n + STEP_FIXED_CYCLES as f64 + deliver + potentiate
 }
 

@@ -24,6 +24,7 @@ use rust_hdl::prelude::*;
 
 use super::neuron::NeuronUpdatePipe;
 use super::stdp::{TraceUpdate, WeightAmp, WeightApply};
+use super::weight_memory::WeightBank;
 use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W, WEIGHT_SUM_W};
 use crate::widgets::{NarrowReg, Ram, Reg};
 
@@ -269,8 +270,7 @@ pub struct Engine<const P: usize> {
     pub stdp: Signal<Out, Bits<WDATA_W>>,
 
     // ---- memories ----
-    wbank: [Ram<WADDR_W, WEIGHT_W>; P],
-    mbank: [Ram<WADDR_W, 1>; P],
+    wbank: [WeightBank; P],
     ybank: [Ram<NEU_W, TRACE_W>; P],
     accbank: [Ram<NEU_W, ACC_W>; P],
     xbank: [Ram<SRC_W, TRACE_W>; P],
@@ -422,6 +422,8 @@ pub struct Engine<const P: usize> {
 
     // ---- locals ----
     learn: Signal<Local, Bit>,
+    /// SPRAM weights with learning on: delivery and potentiation read every other cycle.
+    slow: Signal<Local, Bit>,
     h_addr: Signal<Local, Bits<WADDR_W>>,
     h_raddr: Signal<Local, Bits<RADDR_W>>,
     dl_w: [Signal<Local, Bits<WEIGHT_W>>; P],
@@ -440,6 +442,8 @@ pub struct Engine<const P: usize> {
     unused_pats: Signal<Local, Bit>,
 
     // ---- constants ----
+    /// Weights in SPRAM (`CoreConfig::weight_memory`).
+    k_spram: Constant<Bit>,
     op_step: Constant<Bits<OP_W>>,
     op_state_reset: Constant<Bits<OP_W>>,
     op_full_reset: Constant<Bits<OP_W>>,
@@ -545,8 +549,7 @@ impl<const P: usize> Engine<P> {
             rdata: Default::default(),
             fired_count: Default::default(),
             stdp: Default::default(),
-            wbank: std::array::from_fn(|_| Ram::new(wdepth, w_bits, true)),
-            mbank: std::array::from_fn(|_| Ram::plain(wdepth)),
+            wbank: std::array::from_fn(|_| WeightBank::new(cfg, wdepth)),
             ybank: std::array::from_fn(|_| Ram::plain(g)),
             accbank: std::array::from_fn(|_| Ram::plain(g)),
             xbank: std::array::from_fn(|_| Ram::plain(chunks)),
@@ -678,6 +681,7 @@ impl<const P: usize> Engine<P> {
             wb_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
             wb_data: std::array::from_fn(|_| NarrowReg::new(w_bits)),
             learn: Default::default(),
+            slow: Default::default(),
             h_addr: Default::default(),
             h_raddr: Default::default(),
             dl_w: std::array::from_fn(|_| Default::default()),
@@ -693,6 +697,7 @@ impl<const P: usize> Engine<P> {
             h_y: Default::default(),
             new_byte: Default::default(),
             unused_pats: Default::default(),
+            k_spram: Constant::new(cfg.weight_memory == neurofab_proto::WeightMemory::Spram),
             op_step: k(op::STEP),
             op_state_reset: k(op::STATE_RESET),
             op_full_reset: k(op::FULL_RESET),
@@ -790,7 +795,6 @@ impl<const P: usize> Logic for Engine<P> {
             self.pc_amp[j].clock.next = self.clock.val();
             self.pc_amp[j].d.next = self.pc_amp[j].q.val();
             self.wbank[j].clock.next = self.clock.val();
-            self.mbank[j].clock.next = self.clock.val();
             self.ybank[j].clock.next = self.clock.val();
             self.accbank[j].clock.next = self.clock.val();
             self.xbank[j].clock.next = self.clock.val();
@@ -813,6 +817,7 @@ impl<const P: usize> Logic for Engine<P> {
         self.fired_count.next = self.count_r.q.val();
         self.stdp.next = self.stdp_r.q.val();
         self.learn.next = self.stdp_r.q.val().get_bit(0);
+        self.slow.next = self.k_spram.val() & self.learn.val();
 
         // ---- host address arithmetic (from the latched operands) ----
         self.h_src16.x.next = self.h_src.q.val();
@@ -867,7 +872,7 @@ impl<const P: usize> Logic for Engine<P> {
             }
             if self.pat_host.pat.val().get_bit(b) {
                 self.h_w.next = self.wbank[b].read_data.val();
-                self.h_m.next = self.mbank[b].read_data.val();
+                self.h_m.next = self.wbank[b].read_mask.val();
             }
             if self.pat_hs.pat.val().get_bit(b) {
                 self.h_x.next = self.xbank[b].read_data.val();
@@ -884,11 +889,11 @@ impl<const P: usize> Logic for Engine<P> {
             for b in 0..P {
                 if self.pat_dl.pat.val().get_bit(b + 8 - j) {
                     self.dl_w[j].next = self.wbank[b].read_data.val();
-                    self.dl_m[j].next = self.mbank[b].read_data.val();
+                    self.dl_m[j].next = self.wbank[b].read_mask.val();
                 }
                 if self.pat_pot.pat.val().get_bit(b + 8 - j) {
                     self.pt_w[j].next = self.wbank[b].read_data.val();
-                    self.pt_m[j].next = self.mbank[b].read_data.val();
+                    self.pt_m[j].next = self.wbank[b].read_mask.val();
                 }
             }
         }
@@ -997,10 +1002,11 @@ impl<const P: usize> Logic for Engine<P> {
             self.wb_addr[b].d.next = self.h_addr.val();
             self.wb_data[b].d.next = self.wdata.val().get_bits::<16>(0);
             self.wbank[b].read_address.next = self.h_addr.val();
-            self.mbank[b].write_enable.next = false;
-            self.mbank[b].write_address.next = self.h_addr.val();
-            self.mbank[b].write_data.next = self.wdata.val().get_bits::<1>(0);
-            self.mbank[b].read_address.next = self.h_addr.val();
+            self.wbank[b].read_enable.next = false;
+            self.wbank[b].mask_write_enable.next = false;
+            self.wbank[b].mask_clear.next = false;
+            self.wbank[b].mask_write_address.next = self.h_addr.val();
+            self.wbank[b].mask_write_data.next = self.wdata.val().get_bits::<1>(0);
             self.ybank[b].write_enable.next = false;
             self.ybank[b].write_address.next = self.b_n.q.val() >> self.k_lg_p.val();
             self.ybank[b].write_data.next = self.ytrace.x_new.val();
@@ -1186,9 +1192,8 @@ impl<const P: usize> Logic for Engine<P> {
                     self.wb_we[b].d.next = true;
                     self.wb_addr[b].d.next = self.clr_w.q.val();
                     self.wb_data[b].d.next = self.zero_16.val();
-                    self.mbank[b].write_enable.next = true;
-                    self.mbank[b].write_address.next = self.clr_w.q.val();
-                    self.mbank[b].write_data.next = self.bit_0.val();
+                    self.wbank[b].mask_clear.next = true;
+                    self.wbank[b].mask_write_address.next = self.clr_w.q.val();
                 }
                 if self.clr_n.q.val() != self.k_neurons.val() {
                     self.params.write_enable.next = true;
@@ -1245,6 +1250,9 @@ impl<const P: usize> Logic for Engine<P> {
             }
             Phase::HostA => {
                 self.phase.d.next = Phase::HostB;
+                for b in 0..P {
+                    self.wbank[b].read_enable.next = true;
+                }
                 if self.h_op.q.val() == self.op_write_weight.val() {
                     for b in 0..P {
                         self.wb_we[b].d.next = self.pat_host.pat.val().get_bit(b);
@@ -1252,7 +1260,7 @@ impl<const P: usize> Logic for Engine<P> {
                 }
                 if self.h_op.q.val() == self.op_write_mask.val() {
                     for b in 0..P {
-                        self.mbank[b].write_enable.next = self.pat_host.pat.val().get_bit(b);
+                        self.wbank[b].mask_write_enable.next = self.pat_host.pat.val().get_bit(b);
                     }
                 }
                 if self.h_op.q.val() == self.op_write_params.val() {
@@ -1319,11 +1327,13 @@ impl<const P: usize> Logic for Engine<P> {
                 for b in 0..P {
                     self.ybank[b].read_address.next = self.g_cnt.q.val();
                     self.wbank[b].read_address.next = self.dl_addr_b.q.val();
-                    self.mbank[b].read_address.next = self.dl_addr_b.q.val();
+                    self.wbank[b].read_enable.next = self.dl_vb.q.val();
                 }
                 if self.k_cnt.q.val() != self.list_len.q.val() {
-                    self.dl_v1.d.next = true;
-                    self.k_cnt.d.next = self.k_cnt.q.val() + self.one_src.val();
+                    if !(self.slow.val() & self.dl_v1.q.val()) {
+                        self.dl_v1.d.next = true;
+                        self.k_cnt.d.next = self.k_cnt.q.val() + self.one_src.val();
+                    }
                 } else if !self.dl_v1.q.val()
                     & !self.dl_vb.q.val()
                     & !self.dl_v2.q.val()
@@ -1400,21 +1410,24 @@ impl<const P: usize> Logic for Engine<P> {
                         if self.pat_pot.pat.val().get_bit(b + 8 - j) {
                             self.wbank[b].read_address.next =
                                 self.col_base.q.val() + self.k_lane_off[j].val();
-                            self.mbank[b].read_address.next =
-                                self.col_base.q.val() + self.k_lane_off[j].val();
                             self.pt_addr[b].d.next =
                                 self.col_base.q.val() + self.k_lane_off[j].val();
                         }
                     }
                 }
                 if self.c_cnt.q.val() != self.k_chunks.val() {
-                    self.pt_v.d.next = true;
-                    self.c_cnt.d.next = self.c_cnt.q.val() + self.one_src.val();
-                    self.col_base.d.next = self.col_base.q.val() + self.k_pg25.val();
-                    if self.c_cnt.q.val() == self.k_last_chunk.val() {
-                        self.pt_lanes.d.next = self.k_last_lanes.val();
-                    } else {
-                        self.pt_lanes.d.next = self.k_all_lanes.val();
+                    if !(self.slow.val() & self.pt_v.q.val()) {
+                        for b in 0..P {
+                            self.wbank[b].read_enable.next = true;
+                        }
+                        self.pt_v.d.next = true;
+                        self.c_cnt.d.next = self.c_cnt.q.val() + self.one_src.val();
+                        self.col_base.d.next = self.col_base.q.val() + self.k_pg25.val();
+                        if self.c_cnt.q.val() == self.k_last_chunk.val() {
+                            self.pt_lanes.d.next = self.k_last_lanes.val();
+                        } else {
+                            self.pt_lanes.d.next = self.k_all_lanes.val();
+                        }
                     }
                 } else {
                     self.phase.d.next = Phase::PotFetch;
