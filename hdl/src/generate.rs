@@ -46,21 +46,42 @@ pub fn memories(cfg: &CoreConfig) -> Vec<MemoryInfo> {
         words,
         bits,
     };
-    vec![
-        mem("weights (lane banks)", p, s * g, w),
-        mem("plasticity mask (lane banks)", p, s * g, 1),
-        mem("neuron parameters", 1, n, 96),
-        mem("v, i, r", 1, n, 40),
-        mem("post-traces y (lane banks)", p, g, 8),
-        mem("pre-traces x (lane banks)", p, s.div_ceil(p), 8),
-        mem("synaptic sums (lane banks)", p, g, 29),
-        mem("active sources", 1, s, 1),
-        mem("source list", 1, s, 28),
-        mem("fired list", 1, n, 28),
-        mem("replay store (F bitmaps)", 1, r * bitmap_bytes(n), 8),
-        mem("replay counts", 1, r, 13),
-        mem("receive ring", 1, cfg.rx_buffer as usize, 8),
-    ]
+    let synapse_memories = match cfg.weight_memory {
+        WeightMemory::Block => vec![
+            mem("weights (lane banks)", p, s * g, w),
+            mem("plasticity mask (lane banks)", p, s * g, 1),
+        ],
+        WeightMemory::Spram => vec![
+            mem(
+                "weights (SPRAM, 16-bit words)",
+                1,
+                cfg.spram_weight_words(),
+                16,
+            ),
+            mem(
+                "plasticity mask (SPRAM, 16 per word)",
+                1,
+                cfg.spram_mask_words(),
+                16,
+            ),
+        ],
+    };
+    synapse_memories
+        .into_iter()
+        .chain([
+            mem("neuron parameters", 1, n, 96),
+            mem("v, i, r", 1, n, 40),
+            mem("post-traces y (lane banks)", p, g, 8),
+            mem("pre-traces x (lane banks)", p, s.div_ceil(p), 8),
+            mem("synaptic sums (lane banks)", p, g, 29),
+            mem("active sources", 1, s, 1),
+            mem("source list", 1, s, 28),
+            mem("fired list", 1, n, 28),
+            mem("replay store (F bitmaps)", 1, r * bitmap_bytes(n), 8),
+            mem("replay counts", 1, r, 13),
+            mem("receive ring", 1, cfg.rx_buffer as usize, 8),
+        ])
+        .collect()
 }
 
 /// FNV-1a, 64 bit.
@@ -172,8 +193,15 @@ impl GeneratedCore {
         let _ = writeln!(r, "neurofab core");
         let _ = writeln!(
             r,
-            "  neurons N = {}, inputs M = {}, weight bits W = {}, lanes P = {}",
-            c.shape.neurons, c.shape.inputs, c.shape.weight_bits, c.lanes
+            "  neurons N = {}, inputs M = {}, weight bits W = {}, lanes P = {}, weights in {}",
+            c.shape.neurons,
+            c.shape.inputs,
+            c.shape.weight_bits,
+            c.lanes,
+            match c.weight_memory {
+                WeightMemory::Block => "block RAM".to_string(),
+                WeightMemory::Spram => format!("SPRAM ({} of 16 K × 16 bit)", c.spram_blocks()),
+            }
         );
         let _ = writeln!(
             r,

@@ -57,6 +57,7 @@ pub struct CoreOverrides {
     pub lanes: Option<u8>,
     pub clock_hz: Option<u32>,
     pub baud: Option<u32>,
+    pub weight_memory: Option<WeightMemory>,
 }
 
 fn field<T: TryFrom<i64>>(
@@ -182,6 +183,9 @@ pub fn core_config(file: Option<&Path>, o: &CoreOverrides) -> Result<CoreConfig,
     }
     if let Some(v) = o.baud {
         cfg.baud = v;
+    }
+    if let Some(v) = o.weight_memory {
+        cfg.weight_memory = v;
     }
     cfg.validate()
         .map_err(|e| ConfigError::plain("generate", format!("invalid core: {e}")))?;

@@ -26,7 +26,7 @@ use super::neuron::NeuronUpdatePipe;
 use super::stdp::{TraceUpdate, WeightAmp, WeightApply};
 use super::weight_memory::WeightBank;
 use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W, WEIGHT_SUM_W};
-use crate::widgets::{NarrowReg, Ram, Reg};
+use crate::widgets::{bits_for, NarrowReg, Ram, Reg};
 
 /// Operation codes (docs/rtl.md §4).
 pub mod op {
@@ -559,8 +559,10 @@ impl<const P: usize> Engine<P> {
             mem_r: Ram::plain(n),
             active: Ram::plain(s),
             list_src: Ram::plain(s),
-            list_base: Ram::plain(s),
-            fired_grp: Ram::plain(n),
+            // Stored only as wide as their values (s·G and n/P; 25-bit ports), so that,
+            // e.g., the fired list of N = 256 takes one block RAM instead of two.
+            list_base: Ram::new(s, bits_for(((s - 1) * g) as u64), false),
+            fired_grp: Ram::new(n, bits_for((g - 1) as u64), false),
             fired_lane: Ram::plain(n),
             replay: Ram::plain(r * n.div_ceil(8)),
             counts: Ram::plain(r),
