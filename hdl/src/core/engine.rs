@@ -238,6 +238,113 @@ impl Logic for StatePack {
     }
 }
 
+/// The STDP record register (protocol §4.2, 112 bits on `d`/`q`), storing only the bits a
+/// valid record can set: the enable flag, the four u8 fields, w_min and w_max as W-bit
+/// values (sign-extended on `q`) and the two alphas; flag bits 1–7 and byte 5 read as 0.
+/// The executor NACKs any other record (WRITE_STDP validation), so `q` equals the
+/// record last written. At W = 8 this is 81 flip-flops instead of 112, each of them a
+/// logic cell of its own on iCE40 (nothing but a copy of `d` drives it). Leaf, custom
+/// Verilog.
+#[derive(LogicBlock)]
+pub struct StdpReg {
+    pub d: Signal<In, Bits<WDATA_W>>,
+    pub q: Signal<Out, Bits<WDATA_W>>,
+    pub clock: Signal<In, Clock>,
+    _w_bits: usize,
+}
+
+impl StdpReg {
+    fn new(w_bits: usize) -> Self {
+        assert!((2..=16).contains(&w_bits));
+        Self {
+            d: Default::default(),
+            q: Default::default(),
+            clock: Default::default(),
+            _w_bits: w_bits,
+        }
+    }
+
+    /// The record as stored and read back.
+    fn keep(&self, d: Bits<WDATA_W>) -> Bits<WDATA_W> {
+        let w = self._w_bits;
+        let mut q = Bits::<WDATA_W>::default();
+        let mut copy = |q: &mut Bits<WDATA_W>, from: usize, to: usize| {
+            *q = q.replace_bit(to, d.get_bit(from));
+        };
+        copy(&mut q, 0, 0);
+        for t in 8..40 {
+            copy(&mut q, t, t);
+        }
+        for base in [48, 64] {
+            for t in 0..16 {
+                copy(&mut q, base + t.min(w - 1), base + t);
+            }
+        }
+        for t in 80..112 {
+            copy(&mut q, t, t);
+        }
+        q
+    }
+}
+
+impl Logic for StdpReg {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.q.next = self.keep(self.d.val());
+        }
+    }
+
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let w = self._w_bits;
+        let (ext_min, ext_max, unused_w) = if w == 16 {
+            ("w_min".to_string(), "w_max".to_string(), String::new())
+        } else {
+            (
+                format!("{{{{{}{{w_min[{}]}}}}, w_min}}", 16 - w, w - 1),
+                format!("{{{{{}{{w_max[{}]}}}}, w_max}}", 16 - w, w - 1),
+                format!(", d[63:{}], d[79:{}]", 48 + w, 64 + w),
+            )
+        };
+        Verilog::Wrapper(Wrapper {
+            code: format!(
+                "reg enabled;
+                 reg [31:0] bytes_1_4;
+                 reg [{w1}:0] w_min;
+                 reg [{w1}:0] w_max;
+                 reg [31:0] alphas;
+                 initial begin enabled = 1'b0; bytes_1_4 = 32'h0; w_min = {w}'h0; w_max = {w}'h0; alphas = 32'h0; end
+                 always @(posedge clock) begin
+                     enabled <= d[0];
+                     bytes_1_4 <= d[39:8];
+                     w_min <= d[{wmin_hi}:48];
+                     w_max <= d[{wmax_hi}:64];
+                     alphas <= d[111:80];
+                 end
+                 assign q = {{alphas, {ext_max}, {ext_min}, 8'h0, bytes_1_4, 7'h0, enabled}};
+                 wire unused_bits = ^{{d[7:1], d[47:40]{unused_w}}};
+",
+                w1 = w - 1,
+                wmin_hi = 48 + w - 1,
+                wmax_hi = 64 + w - 1,
+            ),
+            cores: String::new(),
+        })
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["d".into()],
+            outputs: vec!["q".into()],
+        }]
+    }
+}
+
 /// The compute engine of a core with `P` weight lanes (docs/rtl.md §4).
 ///
 /// | port | dir | type | meaning |
@@ -328,7 +435,7 @@ pub struct Engine<const P: usize> {
     hw_r: DFF<Bits<WEIGHT_W>>,
     hm_r: DFF<Bits<1>>,
     count_r: NarrowReg<NEU_W>,
-    stdp_r: DFF<Bits<WDATA_W>>,
+    stdp_r: StdpReg,
     // full reset
     clr_w: NarrowReg<WADDR_W>,
     clr_n: NarrowReg<NEU_W>,
@@ -605,7 +712,7 @@ impl<const P: usize> Engine<P> {
             hw_r: Default::default(),
             hm_r: Default::default(),
             count_r: NarrowReg::holding(max_neu),
-            stdp_r: Default::default(),
+            stdp_r: StdpReg::new(w_bits),
             clr_w: NarrowReg::holding(max_waddr),
             clr_n: NarrowReg::holding(max_neu),
             s_cnt: NarrowReg::holding(max_src),
