@@ -268,7 +268,7 @@ impl StdpReg {
     fn keep(&self, d: Bits<WDATA_W>) -> Bits<WDATA_W> {
         let w = self._w_bits;
         let mut q = Bits::<WDATA_W>::default();
-        let mut copy = |q: &mut Bits<WDATA_W>, from: usize, to: usize| {
+        let copy = |q: &mut Bits<WDATA_W>, from: usize, to: usize| {
             *q = q.replace_bit(to, d.get_bit(from));
         };
         copy(&mut q, 0, 0);
