@@ -47,25 +47,74 @@ impl Logic for WeightAmp {
     }
 }
 
-/// `w_new = clamp(w ± amp, w_min, w_max)` for `W`-bit signed weights: the add/clamp half
-/// of [`WeightUpdate`], `amp` from [`WeightAmp`].
-#[derive(LogicBlock)]
-pub struct WeightApply<const W: usize> {
-    pub w: Signal<In, Signed<W>>,
+/// The operands of the shared weight adder (leaf): `w = pot ? w_pot : !w_dep`,
+/// `amp = pot ? amp_pot : amp_dep`.
+///
+/// Depression is computed as `w − Δw = !(!w + Δw)`, so potentiation and depression share
+/// one adder: [`WeightSum`] adds `amp` to the (conditionally inverted) weight, and
+/// [`WeightClamp`] inverts the sum back (`neg`) where it compares it. The engine feeds
+/// this block from its depression and potentiation stage registers (never both valid in
+/// the same cycle) with `pot` = "the potentiation stage is valid".
+#[derive(LogicBlock, Default)]
+pub struct WeightOperand<const W: usize> {
+    pub pot: Signal<In, Bit>,
+    pub w_dep: Signal<In, Bits<W>>,
+    pub w_pot: Signal<In, Bits<W>>,
+    pub amp_dep: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub amp_pot: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub w: Signal<Out, Bits<W>>,
+    pub amp: Signal<Out, Bits<WEIGHT_SUM_W>>,
+}
+
+impl<const W: usize> Logic for WeightOperand<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.pot.val() {
+            self.w.next = self.w_pot.val();
+            self.amp.next = self.amp_pot.val();
+        } else {
+            self.w.next = !self.w_dep.val();
+            self.amp.next = self.amp_dep.val();
+        }
+    }
+}
+
+/// `t = sext(w) + amp` on [`WEIGHT_SUM_W`] bits: the adder of the weight update, `w` from
+/// [`WeightOperand`] (the weight for potentiation, its complement for depression).
+/// Exact: `|w| <= 2^15`, `amp <= 254`.
+#[derive(LogicBlock, Default)]
+pub struct WeightSum<const W: usize> {
+    pub w: Signal<In, Bits<W>>,
     pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub potentiate: Signal<In, Bit>,
+    pub t: Signal<Out, Bits<WEIGHT_SUM_W>>,
+    ext_w: SignExtend<W, WEIGHT_SUM_W>,
+}
+
+impl<const W: usize> Logic for WeightSum<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_w.x.next = self.w.val();
+        self.t.next = self.ext_w.y.val() + self.amp.val();
+    }
+}
+
+/// `w_new = clamp(neg ? !t : t, w_min, w_max)` for `W`-bit signed bounds: the clamp of
+/// the weight update, `t` from [`WeightSum`] (`neg` for depression, where `!t = w − Δw`).
+/// The clamped value lies in `[w_min, w_max]` (or is `w_max`): it fits `W` bits.
+#[derive(LogicBlock)]
+pub struct WeightClamp<const W: usize> {
+    pub t: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub neg: Signal<In, Bit>,
     pub w_min: Signal<In, Signed<W>>,
     pub w_max: Signal<In, Signed<W>>,
     pub w_new: Signal<Out, Signed<W>>,
-    ext_w: SignExtend<W, WEIGHT_SUM_W>,
     ext_min: SignExtend<W, WEIGHT_SUM_W>,
     ext_max: SignExtend<W, WEIGHT_SUM_W>,
-    clamp: AddClamp,
-    // The clamped value lies in [w_min, w_max] (or is w_max): it fits W bits.
+    clamp: SumClamp,
     narrow: Narrow<WEIGHT_SUM_W, W>,
 }
 
-impl<const W: usize> Default for WeightApply<W> {
+impl<const W: usize> Default for WeightClamp<W> {
     fn default() -> Self {
         const {
             assert!(
@@ -74,13 +123,11 @@ impl<const W: usize> Default for WeightApply<W> {
             )
         };
         Self {
-            w: Default::default(),
-            amp: Default::default(),
-            potentiate: Default::default(),
+            t: Default::default(),
+            neg: Default::default(),
             w_min: Default::default(),
             w_max: Default::default(),
             w_new: Default::default(),
-            ext_w: Default::default(),
             ext_min: Default::default(),
             ext_max: Default::default(),
             clamp: Default::default(),
@@ -89,19 +136,67 @@ impl<const W: usize> Default for WeightApply<W> {
     }
 }
 
-impl<const W: usize> Logic for WeightApply<W> {
+impl<const W: usize> Logic for WeightClamp<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.ext_w.x.next = unsigned_cast(self.w.val());
         self.ext_min.x.next = unsigned_cast(self.w_min.val());
         self.ext_max.x.next = unsigned_cast(self.w_max.val());
-        self.clamp.w.next = self.ext_w.y.val();
-        self.clamp.amp.next = self.amp.val();
-        self.clamp.potentiate.next = self.potentiate.val();
+        self.clamp.t.next = self.t.val();
+        self.clamp.neg.next = self.neg.val();
         self.clamp.lo.next = self.ext_min.y.val();
         self.clamp.hi.next = self.ext_max.y.val();
         self.narrow.x.next = self.clamp.y.val();
         self.w_new.next = signed_cast(self.narrow.y.val());
+    }
+}
+
+/// `w_new = clamp(w ± amp, w_min, w_max)` for `W`-bit signed weights, `amp` from
+/// [`WeightAmp`]: [`WeightOperand`], [`WeightSum`] and [`WeightClamp`] in series,
+/// combinational (the engine registers `t` between the sum and the clamp).
+#[derive(LogicBlock)]
+pub struct WeightApply<const W: usize> {
+    pub w: Signal<In, Signed<W>>,
+    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub potentiate: Signal<In, Bit>,
+    pub w_min: Signal<In, Signed<W>>,
+    pub w_max: Signal<In, Signed<W>>,
+    pub w_new: Signal<Out, Signed<W>>,
+    operand: WeightOperand<W>,
+    sum: WeightSum<W>,
+    clamp: WeightClamp<W>,
+}
+
+impl<const W: usize> Default for WeightApply<W> {
+    fn default() -> Self {
+        Self {
+            w: Default::default(),
+            amp: Default::default(),
+            potentiate: Default::default(),
+            w_min: Default::default(),
+            w_max: Default::default(),
+            w_new: Default::default(),
+            operand: Default::default(),
+            sum: Default::default(),
+            clamp: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize> Logic for WeightApply<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.operand.pot.next = self.potentiate.val();
+        self.operand.w_dep.next = unsigned_cast(self.w.val());
+        self.operand.w_pot.next = unsigned_cast(self.w.val());
+        self.operand.amp_dep.next = self.amp.val();
+        self.operand.amp_pot.next = self.amp.val();
+        self.sum.w.next = self.operand.w.val();
+        self.sum.amp.next = self.operand.amp.val();
+        self.clamp.t.next = self.sum.t.val();
+        self.clamp.neg.next = !self.potentiate.val();
+        self.clamp.w_min.next = self.w_min.val();
+        self.clamp.w_max.next = self.w_max.val();
+        self.w_new.next = self.clamp.w_new.val();
     }
 }
 
@@ -120,8 +215,8 @@ impl<const W: usize> Logic for WeightApply<W> {
 ///
 /// `w ± Δw` is exact in 18 bits; the clamp is `min(max(x, w_min), w_max)` literally (so
 /// with `w_min > w_max`, which the parameter check refuses, the result is `w_max`). Signed
-/// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → 18-bit
-/// add/sub → two 18-bit compares and muxes in series.
+/// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → operand mux
+/// → 18-bit add → two 18-bit compares in parallel → mux.
 #[derive(LogicBlock)]
 pub struct WeightUpdate<const W: usize> {
     pub w: Signal<In, Signed<W>>,
@@ -165,55 +260,58 @@ impl<const W: usize> Logic for WeightUpdate<W> {
     }
 }
 
-/// `min(max(w ± amp, lo), hi)` on 18-bit two's complement values (leaf of
-/// [`WeightUpdate`]). `w ± amp` is exact: `|w| <= 2^15`, `amp <= 254`.
+/// `min(max(x, lo), hi)` with `x = neg ? !t : t`, on 18-bit two's complement values
+/// (leaf of [`WeightClamp`]). `min(max(x, lo), hi)` literally (so with `lo > hi`, which the
+/// parameter check refuses, the result is `hi`), computed with both compares on `x` in
+/// parallel: `x < lo ? min(lo, hi) : (x > hi ? hi : x)`. Signed compares flip the sign
+/// bit and compare unsigned.
 #[derive(LogicBlock)]
-pub struct AddClamp {
-    pub w: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub potentiate: Signal<In, Bit>,
+pub struct SumClamp {
+    pub t: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub neg: Signal<In, Bit>,
     pub lo: Signal<In, Bits<WEIGHT_SUM_W>>,
     pub hi: Signal<In, Bits<WEIGHT_SUM_W>>,
     pub y: Signal<Out, Bits<WEIGHT_SUM_W>>,
     half: Constant<Bits<WEIGHT_SUM_W>>,
-    sum: Signal<Local, Bits<WEIGHT_SUM_W>>,
-    lo_clamped: Signal<Local, Bits<WEIGHT_SUM_W>>,
+    x: Signal<Local, Bits<WEIGHT_SUM_W>>,
+    lo_hi: Signal<Local, Bits<WEIGHT_SUM_W>>,
 }
 
-impl Default for AddClamp {
+impl Default for SumClamp {
     fn default() -> Self {
         Self {
-            w: Default::default(),
-            amp: Default::default(),
-            potentiate: Default::default(),
+            t: Default::default(),
+            neg: Default::default(),
             lo: Default::default(),
             hi: Default::default(),
             y: Default::default(),
             half: constant(1 << (WEIGHT_SUM_W - 1)),
-            sum: Default::default(),
-            lo_clamped: Default::default(),
+            x: Default::default(),
+            lo_hi: Default::default(),
         }
     }
 }
 
-impl Logic for AddClamp {
+impl Logic for SumClamp {
     #[hdl_gen]
     fn update(&mut self) {
-        if self.potentiate.val() {
-            self.sum.next = self.w.val() + self.amp.val();
+        if self.neg.val() {
+            self.x.next = !self.t.val();
         } else {
-            self.sum.next = self.w.val() - self.amp.val();
+            self.x.next = self.t.val();
         }
-        // Signed compares on sign-flipped patterns.
-        if (self.sum.val() ^ self.half.val()) < (self.lo.val() ^ self.half.val()) {
-            self.lo_clamped.next = self.lo.val();
+        // min(lo, hi): from the STDP record only, off the x path.
+        if (self.lo.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+            self.lo_hi.next = self.hi.val();
         } else {
-            self.lo_clamped.next = self.sum.val();
+            self.lo_hi.next = self.lo.val();
         }
-        if (self.lo_clamped.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+        if (self.x.val() ^ self.half.val()) < (self.lo.val() ^ self.half.val()) {
+            self.y.next = self.lo_hi.val();
+        } else if (self.x.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
             self.y.next = self.hi.val();
         } else {
-            self.y.next = self.lo_clamped.val();
+            self.y.next = self.x.val();
         }
     }
 }

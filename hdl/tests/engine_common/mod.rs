@@ -261,7 +261,7 @@ pub fn step_cycles(cfg: &CoreConfig, sources_active: usize, fired: usize, learn:
         g
     };
     let pot = if learn { fired * (c + 3) + 1 } else { 0 };
-    (s + n + 8 + deliver + pot) as u64
+    (s + n + 9 + deliver + pot) as u64
 }
 
 /// A network: parameters, weights, masks and STDP parameters, written to both.
