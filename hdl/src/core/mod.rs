@@ -37,7 +37,7 @@
 //! input and, in an `if`, reads that sub-block's output, Verilator cannot split the
 //! block and reports a false combinational loop (UNOPTFLAT). So every `if` lives in a
 //! leaf block without sub-blocks ([`SignMag`], [`DecayJoin`], [`ClampAlpha`], [`Sat16`],
-//! `RefractPrep`, `FireDecide`, `WeightOperand`, `SumClamp`, `TraceSat`), and the composite blocks only wire with plain
+//! `RefractPrep`, `FireDecide`, `WeightOperand`, `Complement`, `ClampPick`, `TraceSat`), and the composite blocks only wire with plain
 //! assignments. With that, every block lints with `verilator --lint-only -Wall` with
 //! zero warnings and no `-Wno-…` option (tests/core_lint.rs).
 
@@ -57,8 +57,8 @@ pub use neuron::{
     RefractPrep,
 };
 pub use stdp::{
-    SumClamp, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp, WeightOperand, WeightSum,
-    WeightUpdate,
+    ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp, WeightOperand,
+    WeightSum, WeightUpdate,
 };
 
 use neurofab_proto::{
@@ -99,6 +99,8 @@ pub const AMP_W: usize = TRACE_W + ETA_W - ETA_SHR;
 pub const REFRACT_W: usize = u8::BITS as usize;
 /// `w ± Δw` before the clamp (spec §4.3: "at least 18 bits signed").
 pub const WEIGHT_SUM_W: usize = MAX_WEIGHT_BITS as usize + 2;
+/// The clamp's differences `x − w_min`, `w_max − x` (`x`: [`WEIGHT_SUM_W`] bits).
+pub const CLAMP_W: usize = WEIGHT_SUM_W + 1;
 
 const _: () = {
     assert!(ALPHA_W <= MUL_W && STATE_W <= MUL_W && TRACE_W + ETA_W <= MUL_W);

@@ -4,7 +4,7 @@
 use rust_hdl::prelude::*;
 
 use super::arith::{Narrow, SignExtend, UDecay, ZeroExtend};
-use super::{ALPHA_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
+use super::{ALPHA_W, CLAMP_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
 use crate::constant;
 
 /// `Δw = (trace · eta) >> 8` (spec §4.3), zero-extended to the weight-sum width: the
@@ -101,6 +101,10 @@ impl<const W: usize> Logic for WeightSum<W> {
 /// `w_new = clamp(neg ? !t : t, w_min, w_max)` for `W`-bit signed bounds: the clamp of
 /// the weight update, `t` from [`WeightSum`] (`neg` for depression, where `!t = w − Δw`).
 /// The clamped value lies in `[w_min, w_max]` (or is `w_max`): it fits `W` bits.
+///
+/// The compares are the signs of two [`CLAMP_W`]-bit differences, `x − w_min` and
+/// `w_max − x`, on carry chains (the flow maps `<`/`>` to LUT trees, which at 18 bits
+/// are about 14 LUT levels deep on an iCE40); [`ClampPick`] muxes.
 #[derive(LogicBlock)]
 pub struct WeightClamp<const W: usize> {
     pub t: Signal<In, Bits<WEIGHT_SUM_W>>,
@@ -108,10 +112,12 @@ pub struct WeightClamp<const W: usize> {
     pub w_min: Signal<In, Signed<W>>,
     pub w_max: Signal<In, Signed<W>>,
     pub w_new: Signal<Out, Signed<W>>,
-    ext_min: SignExtend<W, WEIGHT_SUM_W>,
-    ext_max: SignExtend<W, WEIGHT_SUM_W>,
-    clamp: SumClamp,
-    narrow: Narrow<WEIGHT_SUM_W, W>,
+    sign: Complement<WEIGHT_SUM_W>,
+    ext_x: SignExtend<WEIGHT_SUM_W, CLAMP_W>,
+    ext_min: SignExtend<W, CLAMP_W>,
+    ext_max: SignExtend<W, CLAMP_W>,
+    pick: ClampPick,
+    narrow: Narrow<CLAMP_W, W>,
 }
 
 impl<const W: usize> Default for WeightClamp<W> {
@@ -128,9 +134,11 @@ impl<const W: usize> Default for WeightClamp<W> {
             w_min: Default::default(),
             w_max: Default::default(),
             w_new: Default::default(),
+            sign: Default::default(),
+            ext_x: Default::default(),
             ext_min: Default::default(),
             ext_max: Default::default(),
-            clamp: Default::default(),
+            pick: Default::default(),
             narrow: Default::default(),
         }
     }
@@ -139,13 +147,18 @@ impl<const W: usize> Default for WeightClamp<W> {
 impl<const W: usize> Logic for WeightClamp<W> {
     #[hdl_gen]
     fn update(&mut self) {
+        self.sign.x.next = self.t.val();
+        self.sign.inv.next = self.neg.val();
+        self.ext_x.x.next = self.sign.y.val();
         self.ext_min.x.next = unsigned_cast(self.w_min.val());
         self.ext_max.x.next = unsigned_cast(self.w_max.val());
-        self.clamp.t.next = self.t.val();
-        self.clamp.neg.next = self.neg.val();
-        self.clamp.lo.next = self.ext_min.y.val();
-        self.clamp.hi.next = self.ext_max.y.val();
-        self.narrow.x.next = self.clamp.y.val();
+        self.pick.x.next = self.ext_x.y.val();
+        self.pick.lo.next = self.ext_min.y.val();
+        self.pick.hi.next = self.ext_max.y.val();
+        self.pick.d_lo.next = self.ext_x.y.val() - self.ext_min.y.val();
+        self.pick.d_hi.next = self.ext_max.y.val() - self.ext_x.y.val();
+        self.pick.d_lh.next = self.ext_max.y.val() - self.ext_min.y.val();
+        self.narrow.x.next = self.pick.y.val();
         self.w_new.next = signed_cast(self.narrow.y.val());
     }
 }
@@ -216,7 +229,7 @@ impl<const W: usize> Logic for WeightApply<W> {
 /// `w ± Δw` is exact in 18 bits; the clamp is `min(max(x, w_min), w_max)` literally (so
 /// with `w_min > w_max`, which the parameter check refuses, the result is `w_max`). Signed
 /// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → operand mux
-/// → 18-bit add → two 18-bit compares in parallel → mux.
+/// → 18-bit add → two 19-bit subtractions in parallel (their signs) → mux.
 #[derive(LogicBlock)]
 pub struct WeightUpdate<const W: usize> {
     pub w: Signal<In, Signed<W>>,
@@ -260,55 +273,75 @@ impl<const W: usize> Logic for WeightUpdate<W> {
     }
 }
 
-/// `min(max(x, lo), hi)` with `x = neg ? !t : t`, on 18-bit two's complement values
-/// (leaf of [`WeightClamp`]). `min(max(x, lo), hi)` literally (so with `lo > hi`, which the
-/// parameter check refuses, the result is `hi`), computed with both compares on `x` in
-/// parallel: `x < lo ? min(lo, hi) : (x > hi ? hi : x)`. Signed compares flip the sign
-/// bit and compare unsigned.
-#[derive(LogicBlock)]
-pub struct SumClamp {
-    pub t: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub neg: Signal<In, Bit>,
-    pub lo: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub hi: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub y: Signal<Out, Bits<WEIGHT_SUM_W>>,
-    half: Constant<Bits<WEIGHT_SUM_W>>,
-    x: Signal<Local, Bits<WEIGHT_SUM_W>>,
-    lo_hi: Signal<Local, Bits<WEIGHT_SUM_W>>,
+/// `y = inv ? !x : x` (leaf).
+#[derive(LogicBlock, Default)]
+pub struct Complement<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub inv: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<N>>,
 }
 
-impl Default for SumClamp {
-    fn default() -> Self {
-        Self {
-            t: Default::default(),
-            neg: Default::default(),
-            lo: Default::default(),
-            hi: Default::default(),
-            y: Default::default(),
-            half: constant(1 << (WEIGHT_SUM_W - 1)),
-            x: Default::default(),
-            lo_hi: Default::default(),
+impl<const N: usize> Logic for Complement<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.inv.val() {
+            self.y.next = !self.x.val();
+        } else {
+            self.y.next = self.x.val();
         }
     }
 }
 
-impl Logic for SumClamp {
+/// `min(max(x, lo), hi)` on [`CLAMP_W`]-bit two's complement values from the differences
+/// `d_lo = x − lo`, `d_hi = hi − x`, `d_lh = hi − lo` (exact: `x` is 18-bit, the bounds
+/// 16-bit; leaf of [`WeightClamp`]): `x < lo ? min(lo, hi) : (x > hi ? hi : x)`, which is
+/// `min(max(x, lo), hi)` literally (so with `lo > hi`, which the parameter check refuses,
+/// the result is `hi`). Only the differences' sign bits are read.
+#[derive(LogicBlock)]
+pub struct ClampPick {
+    pub x: Signal<In, Bits<CLAMP_W>>,
+    pub lo: Signal<In, Bits<CLAMP_W>>,
+    pub hi: Signal<In, Bits<CLAMP_W>>,
+    pub d_lo: Signal<In, Bits<CLAMP_W>>,
+    pub d_hi: Signal<In, Bits<CLAMP_W>>,
+    pub d_lh: Signal<In, Bits<CLAMP_W>>,
+    pub y: Signal<Out, Bits<CLAMP_W>>,
+    sign: Constant<Bits<CLAMP_W>>,
+    lo_hi: Signal<Local, Bits<CLAMP_W>>,
+    /// The differences' magnitude bits (Verilator exempts `*unused*`).
+    unused_d: Signal<Local, Bits<CLAMP_W>>,
+}
+
+impl Default for ClampPick {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            lo: Default::default(),
+            hi: Default::default(),
+            d_lo: Default::default(),
+            d_hi: Default::default(),
+            d_lh: Default::default(),
+            y: Default::default(),
+            sign: constant(1 << (CLAMP_W - 1)),
+            lo_hi: Default::default(),
+            unused_d: Default::default(),
+        }
+    }
+}
+
+impl Logic for ClampPick {
     #[hdl_gen]
     fn update(&mut self) {
-        if self.neg.val() {
-            self.x.next = !self.t.val();
-        } else {
-            self.x.next = self.t.val();
-        }
+        self.unused_d.next = self.d_lo.val() ^ self.d_hi.val() ^ self.d_lh.val();
         // min(lo, hi): from the STDP record only, off the x path.
-        if (self.lo.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+        if (self.d_lh.val() & self.sign.val()).any() {
             self.lo_hi.next = self.hi.val();
         } else {
             self.lo_hi.next = self.lo.val();
         }
-        if (self.x.val() ^ self.half.val()) < (self.lo.val() ^ self.half.val()) {
+        if (self.d_lo.val() & self.sign.val()).any() {
             self.y.next = self.lo_hi.val();
-        } else if (self.x.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+        } else if (self.d_hi.val() & self.sign.val()).any() {
             self.y.next = self.hi.val();
         } else {
             self.y.next = self.x.val();
