@@ -57,8 +57,8 @@ pub use neuron::{
     RefractPrep,
 };
 pub use stdp::{
-    ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp, WeightOperand,
-    WeightSum, WeightUpdate,
+    ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp,
+    WeightOperand, WeightSum, WeightUpdate,
 };
 
 use neurofab_proto::{
