@@ -127,15 +127,15 @@ pub fn generate_core(cfg: &CoreConfig) -> Result<GeneratedCore, neurofab_proto::
     })
 }
 
-/// Cycles of a STEP that do not scale with the network: 5 phase changes and the 3 extra
+/// Cycles of a STEP that do not scale with the network: 5 phase changes and the 4 extra
 /// stages of the pipelined neuron update draining before potentiation (docs/hdl.md,
 /// "Engine pipelines").
-pub const STEP_FIXED_CYCLES: u64 = 8;
+pub const STEP_FIXED_CYCLES: u64 = 9;
 
 /// Clock cycles the engine needs for one STEP (docs/hdl.md, "Phases and exact cycles";
 /// checked cycle by cycle by `hdl/tests/engine.rs`):
 ///
-/// `S + N + 8 + (L > 0 ? G·(L + 5) : G) + (learning ? F·(C + 3) + 1 : 0)`
+/// `S + N + 9 + (L > 0 ? G·(L + 5) : G) + (learning ? F·(C + 3) + 1 : 0)`
 ///
 /// with S = M + N sources, G = ceil(N/P) groups, C = ceil(S/P) column chunks,
 /// L = |S(t)| active sources and F = |F(t)| neurons fired. With SPRAM weights and
@@ -243,7 +243,7 @@ impl GeneratedCore {
         );
         let _ = writeln!(
             r,
-            "cycles per step (docs/hdl.md): S + N + 8 + G·(L + 5) + [learning] F·(C + 3) + 1"
+            "cycles per step (docs/hdl.md): S + N + 9 + G·(L + 5) + [learning] F·(C + 3) + 1"
         );
         let _ = writeln!(
             r,
@@ -294,9 +294,9 @@ mod tests {
         // The formula at a concrete step: 5 sources active, 4 fired, learning on.
         assert_eq!(
             step_cycles(&cfg, 5, 4, true),
-            320 + 256 + 8 + 64 * 10 + 4 * 83 + 1
+            320 + 256 + 9 + 64 * 10 + 4 * 83 + 1
         );
-        assert_eq!(step_cycles(&cfg, 0, 0, false), 320 + 256 + 8 + 64);
+        assert_eq!(step_cycles(&cfg, 0, 0, false), 320 + 256 + 9 + 64);
     }
 
     #[test]

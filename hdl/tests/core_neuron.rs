@@ -1,4 +1,4 @@
-//! `NeuronUpdate` (combinational) and `NeuronUpdatePipe` (2-stage) against the reference
+//! `NeuronUpdate` (combinational) and `NeuronUpdatePipe` (3-stage) against the reference
 //! model's §2.4 update (`neurofab_sim::model::neuron::update`), bit for bit, in rust-hdl's
 //! simulation of the kernels.
 
@@ -63,7 +63,8 @@ fn neuron_update_matches_model() {
 fn neuron_update_pipe_matches_model() {
     let mut sim = CycleSim::new(NeuronUpdatePipe::default(), |u| &mut u.clock).unwrap();
     let cases = all_cases(11);
-    for k in 0..=cases.len() {
+    // Latency 3: the outputs after edge k are those of the case sampled at edge k − 2.
+    for k in 0..=cases.len() + 1 {
         if let Some(c) = cases.get(k) {
             drive!(sim.uut, c);
             sim.uut.in_valid.next = true;
@@ -71,9 +72,9 @@ fn neuron_update_pipe_matches_model() {
             sim.uut.in_valid.next = false;
         }
         sim.step();
-        if k >= 1 {
-            assert!(sim.uut.out_valid.val());
-            let c = &cases[k - 1];
+        assert_eq!(sim.uut.out_valid.val(), k >= 2, "k = {k}");
+        if k >= 2 {
+            let c = &cases[k - 2];
             assert_eq!(outputs!(sim.uut), model(c), "{c:?}");
         }
     }

@@ -326,18 +326,20 @@ impl Logic for Decay {
 /// `sat16(x) = min(max(x, −32768), 32767)` of an `N`-bit two's complement value
 /// (`17 <= N <= 32`). Output: the 16-bit pattern.
 ///
-/// `x` fits 16 bits iff `x + 2^15` (mod 2^N) is below 2^16; otherwise the sign of `x`
-/// picks the bound. Depth: one N-bit add, one N-bit compare, a 16-bit 3:1 mux.
+/// `x` fits 16 bits iff its bits `N−1 ..= 15` are all equal (all 0 or all 1); otherwise
+/// the sign of `x` picks the bound. Depth: two (N−15)-bit equality trees in parallel, a
+/// 16-bit 3:1 mux (no carry chain).
 #[derive(LogicBlock)]
 pub struct Sat16<const N: usize> {
     pub x: Signal<In, Bits<N>>,
     pub y: Signal<Out, Bits<STATE_W>>,
-    bias: Constant<Bits<N>>,
-    limit: Constant<Bits<N>>,
+    shift: Constant<Bits<N>>,
+    ones: Constant<Bits<N>>,
+    zero: Constant<Bits<N>>,
     half: Constant<Bits<N>>,
     max: Constant<Bits<STATE_W>>,
     min: Constant<Bits<STATE_W>>,
-    biased: Signal<Local, Bits<N>>,
+    high: Signal<Local, Bits<N>>,
 }
 
 impl<const N: usize> Default for Sat16<N> {
@@ -346,12 +348,13 @@ impl<const N: usize> Default for Sat16<N> {
         Self {
             x: Default::default(),
             y: Default::default(),
-            bias: constant(1 << (STATE_W - 1)),
-            limit: constant(1 << STATE_W),
+            shift: constant((STATE_W - 1) as u64),
+            ones: constant((1 << (N - STATE_W + 1)) - 1),
+            zero: constant(0),
             half: constant(1 << (N - 1)),
             max: constant(i16::MAX as u64),
             min: constant(1 << (STATE_W - 1)),
-            biased: Default::default(),
+            high: Default::default(),
         }
     }
 }
@@ -359,8 +362,8 @@ impl<const N: usize> Default for Sat16<N> {
 impl<const N: usize> Logic for Sat16<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.biased.next = self.x.val() + self.bias.val();
-        if self.biased.val() < self.limit.val() {
+        self.high.next = self.x.val() >> self.shift.val();
+        if (self.high.val() == self.zero.val()) | (self.high.val() == self.ones.val()) {
             self.y.next = self.x.val().get_bits::<STATE_W>(0);
         } else if self.x.val() >= self.half.val() {
             self.y.next = self.min.val();

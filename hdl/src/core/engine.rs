@@ -23,7 +23,7 @@ use neurofab_proto::{CoreConfig, NeuronParams, StdpParams};
 use rust_hdl::prelude::*;
 
 use super::neuron::NeuronUpdatePipe;
-use super::stdp::{TraceUpdate, WeightAmp, WeightApply};
+use super::stdp::{TraceUpdate, WeightAmp, WeightClamp, WeightOperand, WeightSum};
 use super::weight_memory::WeightBank;
 use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W, WEIGHT_SUM_W};
 use crate::widgets::{bits_for, NarrowReg, Ram, Reg};
@@ -398,15 +398,18 @@ pub struct Engine<const P: usize> {
     xtrace: TraceUpdate,
     ytrace: TraceUpdate,
     dep_amp: [WeightAmp; P],
-    dep: [WeightApply<WEIGHT_W>; P],
     pot_amp: [WeightAmp; P],
-    pot: [WeightApply<WEIGHT_W>; P],
+    w_op: [WeightOperand<WEIGHT_W>; P],
+    w_sum: [WeightSum<WEIGHT_W>; P],
+    w_clamp: [WeightClamp<WEIGHT_W>; P],
     acc_ext: [super::arith::SignExtend<WEIGHT_W, ACC_W>; P],
     h_src16: super::arith::ZeroExtend<SRC_W, 16>,
     h_prod: super::arith::Narrow<32, WADDR_W>,
     h_grp25: super::arith::ZeroExtend<NEU_W, WADDR_W>,
     h_byte: super::arith::ZeroExtend<BYTE_W, RADDR_W>,
     h_slot: super::arith::ZeroExtend<SLOT_W, RADDR_W>,
+    f_grp25: super::arith::ZeroExtend<NEU_W, WADDR_W>,
+    f_src: super::arith::ZeroExtend<NEU_W, SRC_W>,
     res_w: Widen<WEIGHT_W, RDATA_W>,
     res_m: Widen<1, RDATA_W>,
     res_x: Widen<TRACE_W, RDATA_W>,
@@ -420,9 +423,8 @@ pub struct Engine<const P: usize> {
     pat_bs: LanePattern<P>,
     pat_bn: LanePattern<P>,
     pat_wc: LanePattern<P>,
-    pat_dd: LanePattern<P>,
-    pat_ne: LanePattern<P>,
-    pat_pc: LanePattern<P>,
+    pat_nf: LanePattern<P>,
+    pat_wx: LanePattern<P>,
 
     // ---- FSM and registers ----
     phase: Reg<Phase>,
@@ -443,8 +445,6 @@ pub struct Engine<const P: usize> {
     s_cnt: NarrowReg<SRC_W>,
     s_base: NarrowReg<WADDR_W>,
     n_cnt: NarrowReg<NEU_W>,
-    n_src: NarrowReg<SRC_W>,
-    n_25: NarrowReg<WADDR_W>,
     list_len: NarrowReg<SRC_W>,
     // walk / state reset / neuron stage B
     b_valid: DFF<Bit>,
@@ -452,8 +452,6 @@ pub struct Engine<const P: usize> {
     b_s: NarrowReg<SRC_W>,
     b_base: NarrowReg<WADDR_W>,
     b_n: NarrowReg<NEU_W>,
-    b_nsrc: NarrowReg<SRC_W>,
-    b_n25: NarrowReg<WADDR_W>,
     // delivery
     g_cnt: NarrowReg<NEU_W>,
     g_25: NarrowReg<WADDR_W>,
@@ -492,7 +490,7 @@ pub struct Engine<const P: usize> {
     dd_w: [DFF<Bits<WEIGHT_W>>; P],
     dd_m: [DFF<Bit>; P],
     dd_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
-    // neuron stage C (operands of the pipelined update), D and E (side band)
+    // neuron stage C (operands of the pipelined update), D, E and F (side band)
     nc_v: DFF<Bit>,
     nc_params: DFF<Bits<RDATA_W>>,
     nc_vm: DFF<Bits<STATE_W>>,
@@ -501,17 +499,14 @@ pub struct Engine<const P: usize> {
     nc_acc: DFF<Bits<ACC_W>>,
     nc_y: DFF<Bits<TRACE_W>>,
     nc_n: NarrowReg<NEU_W>,
-    nc_nsrc: NarrowReg<SRC_W>,
-    nc_n25: NarrowReg<WADDR_W>,
     nd_v: DFF<Bit>,
     nd_y: DFF<Bits<TRACE_W>>,
     nd_n: NarrowReg<NEU_W>,
-    nd_nsrc: NarrowReg<SRC_W>,
-    nd_n25: NarrowReg<WADDR_W>,
+    ne_v: DFF<Bit>,
     ne_y: DFF<Bits<TRACE_W>>,
     ne_n: NarrowReg<NEU_W>,
-    ne_nsrc: NarrowReg<SRC_W>,
-    ne_n25: NarrowReg<WADDR_W>,
+    nf_y: DFF<Bits<TRACE_W>>,
+    nf_n: NarrowReg<NEU_W>,
     // potentiation stage C: potentiation from registered weights and pre-traces
     pc_v: DFF<Bit>,
     pc_addr: [NarrowReg<WADDR_W>; P],
@@ -520,8 +515,17 @@ pub struct Engine<const P: usize> {
     pc_w: [DFF<Bits<WEIGHT_W>>; P],
     pc_m: [DFF<Bit>; P],
     pc_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
+    // weight clamp stage, shared by depression (delivery stage E) and potentiation (stage
+    // D): the registered sum of `WeightSum` (`neg`: depression, the sum is !(w − Δw)),
+    // the lanes' write enables, the lane rotation and the banks' addresses
+    wx_v: DFF<Bit>,
+    wx_neg: DFF<Bit>,
+    wx_rot: DFF<Bits<3>>,
+    wx_t: [DFF<Bits<WEIGHT_SUM_W>>; P],
+    wx_en: [DFF<Bit>; P],
+    wx_addr: [NarrowReg<WADDR_W>; P],
     // Weight write-back: every writer (clear, host, depression, potentiation) sets these,
-    // and the banks' write ports take them one cycle later, so the add/clamp and the lane
+    // and the banks' write ports take them one cycle later, so the clamp and the lane
     // rotation do not share a cycle with the routing to a bank's (up to 40) block RAMs.
     wb_we: [DFF<Bit>; P],
     wb_addr: [NarrowReg<WADDR_W>; P],
@@ -677,15 +681,18 @@ impl<const P: usize> Engine<P> {
             xtrace: Default::default(),
             ytrace: Default::default(),
             dep_amp: std::array::from_fn(|_| Default::default()),
-            dep: std::array::from_fn(|_| Default::default()),
             pot_amp: std::array::from_fn(|_| Default::default()),
-            pot: std::array::from_fn(|_| Default::default()),
+            w_op: std::array::from_fn(|_| Default::default()),
+            w_sum: std::array::from_fn(|_| Default::default()),
+            w_clamp: std::array::from_fn(|_| Default::default()),
             acc_ext: std::array::from_fn(|_| Default::default()),
             h_src16: Default::default(),
             h_prod: Default::default(),
             h_grp25: Default::default(),
             h_byte: Default::default(),
             h_slot: Default::default(),
+            f_grp25: Default::default(),
+            f_src: Default::default(),
             res_w: Default::default(),
             res_m: Default::default(),
             res_x: Default::default(),
@@ -699,9 +706,8 @@ impl<const P: usize> Engine<P> {
             pat_bs: Default::default(),
             pat_bn: Default::default(),
             pat_wc: Default::default(),
-            pat_dd: Default::default(),
-            pat_ne: Default::default(),
-            pat_pc: Default::default(),
+            pat_nf: Default::default(),
+            pat_wx: Default::default(),
             phase: Default::default(),
             h_op: Default::default(),
             h_src: NarrowReg::holding(max_src),
@@ -718,16 +724,12 @@ impl<const P: usize> Engine<P> {
             s_cnt: NarrowReg::holding(max_src),
             s_base: NarrowReg::holding(max_waddr),
             n_cnt: NarrowReg::holding(max_neu),
-            n_src: NarrowReg::holding(max_src),
-            n_25: NarrowReg::holding(max_waddr),
             list_len: NarrowReg::holding(max_src),
             b_valid: Default::default(),
             b_nvalid: Default::default(),
             b_s: NarrowReg::holding(max_src),
             b_base: NarrowReg::holding(max_waddr),
             b_n: NarrowReg::holding(max_neu),
-            b_nsrc: NarrowReg::holding(max_src),
-            b_n25: NarrowReg::holding(max_waddr),
             g_cnt: NarrowReg::holding(max_neu),
             g_25: NarrowReg::holding(max_waddr),
             k_cnt: NarrowReg::holding(max_src),
@@ -768,17 +770,14 @@ impl<const P: usize> Engine<P> {
             nc_acc: Default::default(),
             nc_y: Default::default(),
             nc_n: NarrowReg::holding(max_neu),
-            nc_nsrc: NarrowReg::holding(max_src),
-            nc_n25: NarrowReg::holding(max_waddr),
             nd_v: Default::default(),
             nd_y: Default::default(),
             nd_n: NarrowReg::holding(max_neu),
-            nd_nsrc: NarrowReg::holding(max_src),
-            nd_n25: NarrowReg::holding(max_waddr),
+            ne_v: Default::default(),
             ne_y: Default::default(),
             ne_n: NarrowReg::holding(max_neu),
-            ne_nsrc: NarrowReg::holding(max_src),
-            ne_n25: NarrowReg::holding(max_waddr),
+            nf_y: Default::default(),
+            nf_n: NarrowReg::holding(max_neu),
             pc_v: Default::default(),
             pc_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
             pc_rot: Default::default(),
@@ -786,6 +785,12 @@ impl<const P: usize> Engine<P> {
             pc_w: std::array::from_fn(|_| Default::default()),
             pc_m: std::array::from_fn(|_| Default::default()),
             pc_amp: std::array::from_fn(|_| Default::default()),
+            wx_v: Default::default(),
+            wx_neg: Default::default(),
+            wx_rot: Default::default(),
+            wx_t: std::array::from_fn(|_| Default::default()),
+            wx_en: std::array::from_fn(|_| Default::default()),
+            wx_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
             wb_we: std::array::from_fn(|_| Default::default()),
             wb_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
             wb_data: std::array::from_fn(|_| NarrowReg::new(w_bits)),
@@ -865,12 +870,12 @@ impl<const P: usize> Logic for Engine<P> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, rdata_r, hw_r, hm_r, count_r,
-            stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, n_src, n_25, list_len, b_valid, b_nvalid,
-            b_s, b_base, b_n, b_nsrc, b_n25, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b, dl_rot_b,
-            dl_v2, dl_addr, dl_rot, f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt,
-            pt_v, pt_lanes, wc_v, wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v, nc_params,
-            nc_vm, nc_i, nc_r, nc_acc, nc_y, nc_n, nc_nsrc, nc_n25, nd_v, nd_y, nd_n, nd_nsrc,
-            nd_n25, ne_y, ne_n, ne_nsrc, ne_n25, pc_v, pc_rot, pc_lanes
+            stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, list_len, b_valid, b_nvalid, b_s, b_base,
+            b_n, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b, dl_rot_b, dl_v2, dl_addr, dl_rot,
+            f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt, pt_v, pt_lanes, wc_v,
+            wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v, nc_params, nc_vm, nc_i, nc_r,
+            nc_acc, nc_y, nc_n, nd_v, nd_y, nd_n, ne_v, ne_y, ne_n, nf_y, nf_n, pc_v, pc_rot,
+            pc_lanes, wx_v, wx_neg, wx_rot
         );
         self.nu.clock.next = self.clock.val();
         for b in 0..P {
@@ -903,6 +908,9 @@ impl<const P: usize> Logic for Engine<P> {
             self.pc_m[j].d.next = self.pc_m[j].q.val();
             self.pc_amp[j].clock.next = self.clock.val();
             self.pc_amp[j].d.next = self.pc_amp[j].q.val();
+            self.wx_t[j].clock.next = self.clock.val();
+            self.wx_en[j].clock.next = self.clock.val();
+            self.wx_addr[j].clock.next = self.clock.val();
             self.wbank[j].clock.next = self.clock.val();
             self.ybank[j].clock.next = self.clock.val();
             self.accbank[j].clock.next = self.clock.val();
@@ -948,9 +956,8 @@ impl<const P: usize> Logic for Engine<P> {
         self.pat_bs.r.next = self.b_s.q.val().get_bits::<3>(0);
         self.pat_bn.r.next = self.b_n.q.val().get_bits::<3>(0);
         self.pat_wc.r.next = self.wc_s.q.val().get_bits::<3>(0);
-        self.pat_dd.r.next = self.dd_rot.q.val();
-        self.pat_ne.r.next = self.ne_n.q.val().get_bits::<3>(0);
-        self.pat_pc.r.next = self.pc_rot.q.val();
+        self.pat_nf.r.next = self.nf_n.q.val().get_bits::<3>(0);
+        self.pat_wx.r.next = self.wx_rot.q.val();
         self.unused_pats.next = self.pat_host.pat.val().xor()
             ^ self.pat_hn.pat.val().xor()
             ^ self.pat_hs.pat.val().xor()
@@ -959,9 +966,8 @@ impl<const P: usize> Logic for Engine<P> {
             ^ self.pat_bs.pat.val().xor()
             ^ self.pat_bn.pat.val().xor()
             ^ self.pat_wc.pat.val().xor()
-            ^ self.pat_dd.pat.val().xor()
-            ^ self.pat_ne.pat.val().xor()
-            ^ self.pat_pc.pat.val().xor();
+            ^ self.pat_nf.pat.val().xor()
+            ^ self.pat_wx.pat.val().xor();
 
         // ---- lane selections (from RAM outputs and registers only) ----
         self.sel_x.next = self.zero_8.val();
@@ -1030,8 +1036,8 @@ impl<const P: usize> Logic for Engine<P> {
         self.xtrace.spike.next = self.wc_spike.q.val();
         self.xtrace.inc.next = self.stdp_r.q.val().get_bits::<8>(24);
         // Neuron update: stage B registers the RAM outputs (and acc = Σw · 2^w_shift,
-        // w_shift <= 14: four bits); the pipelined update runs in stages C and D; its
-        // registered results are written in stage E.
+        // w_shift <= 14: four bits); the pipelined update runs in stages C, D and E; its
+        // registered results are written in stage F.
         self.nc_v.d.next = self.b_nvalid.q.val() & (self.phase.q.val() != Phase::ResetState);
         self.nc_params.d.next = self.params.read_data.val();
         self.nc_vm.d.next = self.mem_v.read_data.val();
@@ -1040,17 +1046,17 @@ impl<const P: usize> Logic for Engine<P> {
         self.nc_acc.d.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(88);
         self.nc_y.d.next = self.sel_y.val();
         self.nc_n.d.next = self.b_n.q.val();
-        self.nc_nsrc.d.next = self.b_nsrc.q.val();
-        self.nc_n25.d.next = self.b_n25.q.val();
         self.nd_v.d.next = self.nc_v.q.val();
         self.nd_y.d.next = self.nc_y.q.val();
         self.nd_n.d.next = self.nc_n.q.val();
-        self.nd_nsrc.d.next = self.nc_nsrc.q.val();
-        self.nd_n25.d.next = self.nc_n25.q.val();
+        self.ne_v.d.next = self.nd_v.q.val();
         self.ne_y.d.next = self.nd_y.q.val();
         self.ne_n.d.next = self.nd_n.q.val();
-        self.ne_nsrc.d.next = self.nd_nsrc.q.val();
-        self.ne_n25.d.next = self.nd_n25.q.val();
+        self.nf_y.d.next = self.ne_y.q.val();
+        self.nf_n.d.next = self.ne_n.q.val();
+        // Stage F addresses from n: its source index M + n and its group n >> lg P.
+        self.f_src.x.next = self.nf_n.q.val();
+        self.f_grp25.x.next = self.nf_n.q.val() >> self.k_lg_p.val();
         self.nu.in_valid.next = self.nc_v.q.val();
         self.nu.v_th.next = signed_cast(self.nc_params.q.val().get_bits::<16>(0));
         self.nu.v_reset.next = signed_cast(self.nc_params.q.val().get_bits::<16>(16));
@@ -1062,19 +1068,36 @@ impl<const P: usize> Logic for Engine<P> {
         self.nu.i.next = signed_cast(self.nc_i.q.val());
         self.nu.r.next = self.nc_r.q.val();
         self.nu.acc.next = signed_cast(self.nc_acc.q.val());
-        // Post-trace (neuron stage E).
-        self.ytrace.x.next = self.ne_y.q.val();
+        // Post-trace (neuron stage F).
+        self.ytrace.x.next = self.nf_y.q.val();
         self.ytrace.alpha.next = self.stdp_r.q.val().get_bits::<16>(96);
         self.ytrace.spike.next = self.nu.fired.val();
         self.ytrace.inc.next = self.stdp_r.q.val().get_bits::<8>(32);
         // Depression (delivery stage D) and potentiation (stage C), lane by lane, from
-        // operands registered one stage earlier.
+        // operands registered one stage earlier: one shared adder (the two stages are never
+        // valid in the same cycle; depression adds Δw to !w), whose sum is registered and
+        // clamped in the next stage (wx).
         self.dd_v.d.next = self.dl_v2.q.val();
         self.dd_addr.d.next = self.dl_addr.q.val();
         self.dd_rot.d.next = self.dl_rot.q.val();
         self.pc_v.d.next = self.pt_v.q.val();
         self.pc_rot.d.next = self.f_lane.q.val();
         self.pc_lanes.d.next = self.pt_lanes.q.val();
+        self.wx_v.d.next = self.dd_v.q.val() | self.pc_v.q.val();
+        self.wx_neg.d.next = !self.pc_v.q.val();
+        if self.pc_v.q.val() {
+            self.wx_rot.d.next = self.pc_rot.q.val();
+            for j in 0..P {
+                self.wx_en[j].d.next = self.pc_m[j].q.val() & self.pc_lanes.q.val().get_bit(j);
+                self.wx_addr[j].d.next = self.pc_addr[j].q.val();
+            }
+        } else {
+            self.wx_rot.d.next = self.dd_rot.q.val();
+            for j in 0..P {
+                self.wx_en[j].d.next = self.learn.val() & self.dd_m[j].q.val();
+                self.wx_addr[j].d.next = self.dd_addr.q.val();
+            }
+        }
         for j in 0..P {
             self.dd_w[j].d.next = self.dl_w[j].val();
             self.dd_m[j].d.next = self.dl_m[j].val().any();
@@ -1087,17 +1110,19 @@ impl<const P: usize> Logic for Engine<P> {
             self.pot_amp[j].trace.next = self.xbank[j].read_data.val();
             self.pot_amp[j].eta.next = self.stdp_r.q.val().get_bits::<8>(8);
             self.pc_amp[j].d.next = self.pot_amp[j].amp.val();
-            self.dep[j].w.next = signed_cast(self.dd_w[j].q.val());
-            self.dep[j].amp.next = self.dd_amp[j].q.val();
-            self.dep[j].potentiate.next = false;
-            self.dep[j].w_min.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(48));
-            self.dep[j].w_max.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(64));
             self.acc_ext[j].x.next = self.dd_w[j].q.val();
-            self.pot[j].w.next = signed_cast(self.pc_w[j].q.val());
-            self.pot[j].amp.next = self.pc_amp[j].q.val();
-            self.pot[j].potentiate.next = true;
-            self.pot[j].w_min.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(48));
-            self.pot[j].w_max.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(64));
+            self.w_op[j].pot.next = self.pc_v.q.val();
+            self.w_op[j].w_dep.next = self.dd_w[j].q.val();
+            self.w_op[j].w_pot.next = self.pc_w[j].q.val();
+            self.w_op[j].amp_dep.next = self.dd_amp[j].q.val();
+            self.w_op[j].amp_pot.next = self.pc_amp[j].q.val();
+            self.w_sum[j].w.next = self.w_op[j].w.val();
+            self.w_sum[j].amp.next = self.w_op[j].amp.val();
+            self.wx_t[j].d.next = self.w_sum[j].t.val();
+            self.w_clamp[j].t.next = self.wx_t[j].q.val();
+            self.w_clamp[j].neg.next = self.wx_neg.q.val();
+            self.w_clamp[j].w_min.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(48));
+            self.w_clamp[j].w_max.next = signed_cast(self.stdp_r.q.val().get_bits::<16>(64));
         }
 
         self.new_byte.next = self.rbyte.q.val();
@@ -1159,11 +1184,11 @@ impl<const P: usize> Logic for Engine<P> {
         self.list_base.read_address.next = self.k_cnt.q.val();
         self.fired_grp.write_enable.next = false;
         self.fired_grp.write_address.next = self.f_len.q.val();
-        self.fired_grp.write_data.next = self.ne_n25.q.val() >> self.k_lg_p.val();
+        self.fired_grp.write_data.next = self.f_grp25.y.val();
         self.fired_grp.read_address.next = self.q_cnt.q.val();
         self.fired_lane.write_enable.next = false;
         self.fired_lane.write_address.next = self.f_len.q.val();
-        self.fired_lane.write_data.next = self.ne_n.q.val().get_bits::<3>(0);
+        self.fired_lane.write_data.next = self.nf_n.q.val().get_bits::<3>(0);
         self.fired_lane.read_address.next = self.q_cnt.q.val();
         self.replay.write_enable.next = false;
         self.replay.write_address.next = self.rb_addr.q.val();
@@ -1213,28 +1238,28 @@ impl<const P: usize> Logic for Engine<P> {
             }
         }
 
-        // ---- stage E of the neuron update (phases 3 + 6): write the results ----
+        // ---- stage F of the neuron update (phases 3 + 6): write the results ----
         if self.nu.out_valid.val() {
             self.mem_v.write_enable.next = true;
-            self.mem_v.write_address.next = self.ne_n.q.val();
+            self.mem_v.write_address.next = self.nf_n.q.val();
             self.mem_i.write_enable.next = true;
-            self.mem_i.write_address.next = self.ne_n.q.val();
+            self.mem_i.write_address.next = self.nf_n.q.val();
             self.mem_r.write_enable.next = true;
-            self.mem_r.write_address.next = self.ne_n.q.val();
+            self.mem_r.write_address.next = self.nf_n.q.val();
             for b in 0..P {
-                self.ybank[b].write_enable.next = self.pat_ne.pat.val().get_bit(b);
-                self.ybank[b].write_address.next = self.ne_n.q.val() >> self.k_lg_p.val();
+                self.ybank[b].write_enable.next = self.pat_nf.pat.val().get_bit(b);
+                self.ybank[b].write_address.next = self.nf_n.q.val() >> self.k_lg_p.val();
             }
             if self.nu.fired.val() {
                 self.active.write_enable.next = true;
-                self.active.write_address.next = self.ne_nsrc.q.val();
+                self.active.write_address.next = self.f_src.y.val() + self.k_inputs.val();
                 self.active.write_data.next = self.bit_1.val();
                 self.fired_grp.write_enable.next = true;
                 self.fired_lane.write_enable.next = true;
                 self.f_len.d.next = self.f_len.q.val() + self.one_neu.val();
             }
             if (self.rbit.q.val() == self.top_8.val())
-                | (self.ne_n.q.val() == self.k_last_neuron.val())
+                | (self.nf_n.q.val() == self.k_last_neuron.val())
             {
                 self.replay.write_enable.next = true;
                 self.rbyte.d.next = self.zero_8.val();
@@ -1246,33 +1271,24 @@ impl<const P: usize> Logic for Engine<P> {
             }
         }
 
-        // ---- stage D of delivery (phase 2): accumulate and depress (stage C only registers
-        // the weights: the wide weight RAMs' output muxes and the adders are in different
-        // cycles) ----
+        // ---- stage D of delivery (phase 2): accumulate (and the depression sum, above;
+        // stage C only registers the weights: the wide weight RAMs' output muxes and the
+        // adders are in different cycles) ----
         if self.dd_v.q.val() {
             for j in 0..P {
                 self.acc[j].d.next = self.acc[j].q.val() + self.acc_ext[j].y.val();
             }
-            for b in 0..P {
-                self.wb_addr[b].d.next = self.dd_addr.q.val();
-                for j in 0..P {
-                    if self.pat_dd.pat.val().get_bit(b + 8 - j) {
-                        self.wb_data[b].d.next = unsigned_cast(self.dep[j].w_new.val());
-                        self.wb_we[b].d.next = self.learn.val() & self.dd_m[j].q.val();
-                    }
-                }
-            }
         }
 
-        // ---- stage C of potentiation (phase 5) ----
-        if self.pc_v.q.val() {
+        // ---- weight clamp stage (delivery stage E, potentiation stage D): clamp the
+        // registered sums, rotate them to their banks, into the write-back registers ----
+        if self.wx_v.q.val() {
             for b in 0..P {
-                self.wb_addr[b].d.next = self.pc_addr[b].q.val();
+                self.wb_addr[b].d.next = self.wx_addr[b].q.val();
                 for j in 0..P {
-                    if self.pat_pc.pat.val().get_bit(b + 8 - j) {
-                        self.wb_data[b].d.next = unsigned_cast(self.pot[j].w_new.val());
-                        self.wb_we[b].d.next =
-                            self.pc_m[j].q.val() & self.pc_lanes.q.val().get_bit(j);
+                    if self.pat_wx.pat.val().get_bit(b + 8 - j) {
+                        self.wb_data[b].d.next = unsigned_cast(self.w_clamp[j].w_new.val());
+                        self.wb_we[b].d.next = self.wx_en[j].q.val();
                     }
                 }
             }
@@ -1459,8 +1475,6 @@ impl<const P: usize> Logic for Engine<P> {
                     if self.g_cnt.q.val() == self.k_last_group.val() {
                         self.phase.d.next = Phase::Neuron;
                         self.n_cnt.d.next = self.zero_neu.val();
-                        self.n_src.d.next = self.k_inputs.val();
-                        self.n_25.d.next = self.zero_w.val();
                         self.f_len.d.next = self.zero_neu.val();
                         self.rbyte.d.next = self.zero_8.val();
                         self.rbit.d.next = self.one_8.val();
@@ -1479,17 +1493,14 @@ impl<const P: usize> Logic for Engine<P> {
                 if self.n_cnt.q.val() != self.k_neurons.val() {
                     self.b_nvalid.d.next = true;
                     self.b_n.d.next = self.n_cnt.q.val();
-                    self.b_nsrc.d.next = self.n_src.q.val();
-                    self.b_n25.d.next = self.n_25.q.val();
                     self.n_cnt.d.next = self.n_cnt.q.val() + self.one_neu.val();
-                    self.n_src.d.next = self.n_src.q.val() + self.one_src.val();
-                    self.n_25.d.next = self.n_25.q.val() + self.one_w.val();
                 } else if !self.b_nvalid.q.val()
                     & !self.nc_v.q.val()
                     & !self.nd_v.q.val()
+                    & !self.ne_v.q.val()
                     & !self.nu.out_valid.val()
                 {
-                    // The update pipeline (stages B..E) has drained.
+                    // The update pipeline (stages B..F) has drained.
                     self.q_cnt.d.next = self.zero_neu.val();
                     if self.learn.val() {
                         self.phase.d.next = Phase::PotFetch;

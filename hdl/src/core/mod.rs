@@ -3,7 +3,7 @@
 //! * [`arith`]: width adapters ([`SignExtend`], [`ZeroExtend`], [`Narrow`]), the decay primitive
 //!   ([`UDecay`], [`Decay`]) and [`Sat16`].
 //! * [`neuron`]: the LIF update of one neuron, combinational ([`NeuronUpdate`]) and as a
-//!   two-stage pipeline ([`NeuronUpdatePipe`]).
+//!   three-stage pipeline ([`NeuronUpdatePipe`]).
 //! * [`stdp`]: the clamped weight update ([`WeightUpdate`]) and the trace step
 //!   ([`TraceUpdate`]).
 //!
@@ -37,7 +37,7 @@
 //! input and, in an `if`, reads that sub-block's output, Verilator cannot split the
 //! block and reports a false combinational loop (UNOPTFLAT). So every `if` lives in a
 //! leaf block without sub-blocks ([`SignMag`], [`DecayJoin`], [`ClampAlpha`], [`Sat16`],
-//! `FireLogic`, `AddClamp`, `TraceSat`), and the composite blocks only wire with plain
+//! `RefractPrep`, `FireDecide`, `WeightOperand`, `Complement`, `ClampPick`, `TraceSat`), and the composite blocks only wire with plain
 //! assignments. With that, every block lints with `verilator --lint-only -Wall` with
 //! zero warnings and no `-Wno-…` option (tests/core_lint.rs).
 
@@ -53,8 +53,14 @@ pub use arith::{
 };
 pub use engine::{Engine, LanePattern};
 pub use executor::{ExecFsm, Executor};
-pub use neuron::{FireLogic, NeuronFinish, NeuronLeak, NeuronUpdate, NeuronUpdatePipe};
-pub use stdp::{AddClamp, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightUpdate};
+pub use neuron::{
+    FireDecide, NeuronFire, NeuronLeak, NeuronPrep, NeuronSum, NeuronUpdate, NeuronUpdatePipe,
+    RefractPrep,
+};
+pub use stdp::{
+    ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp,
+    WeightOperand, WeightSum, WeightUpdate,
+};
 pub use weight_memory::{WeightBank, WeightUnpack};
 
 use neurofab_proto::{
@@ -74,6 +80,9 @@ pub const ALPHA_W: usize = ALPHA_FRAC + 1;
 pub const MUL_W: usize = 16;
 /// Its product width.
 pub const PROD_W: usize = 2 * MUL_W;
+/// `v_rest − v_th + dv` and `v_leak + i_new − v_th`: the threshold margin, exact for
+/// 16-bit `v_rest`, `v_th`, `i_new` and `v_leak = v_rest + dv` (16-bit range).
+pub const MARGIN_W: usize = DIFF_W + 1;
 /// Presynaptic sources at most (spec §1: M + N).
 pub const MAX_SOURCES: u32 = MAX_INPUTS as u32 + MAX_NEURONS as u32;
 /// `acc` (spec §2.4): up to MAX_SOURCES terms in [−2^15, 2^15): 16 + log2(8192) = 29 bits.
@@ -92,6 +101,8 @@ pub const AMP_W: usize = TRACE_W + ETA_W - ETA_SHR;
 pub const REFRACT_W: usize = u8::BITS as usize;
 /// `w ± Δw` before the clamp (spec §4.3: "at least 18 bits signed").
 pub const WEIGHT_SUM_W: usize = MAX_WEIGHT_BITS as usize + 2;
+/// The clamp's differences `x − w_min`, `w_max − x` (`x`: [`WEIGHT_SUM_W`] bits).
+pub const CLAMP_W: usize = WEIGHT_SUM_W + 1;
 
 const _: () = {
     assert!(ALPHA_W <= MUL_W && STATE_W <= MUL_W && TRACE_W + ETA_W <= MUL_W);

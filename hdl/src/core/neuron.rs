@@ -1,32 +1,33 @@
 //! The LIF neuron update of spec §2.4, for one neuron.
 //!
-//! The update is split at the multipliers into two combinational halves:
+//! The update is split into combinational parts, one per pipeline stage of
+//! [`NeuronUpdatePipe`]:
 //!
-//! * [`NeuronLeak`]: the two decays, `decay(i, α_i)` and `decay(v − v_rest, α_v)`;
-//! * [`NeuronFinish`]: the sums, saturations, threshold and refractory logic.
+//! 1. [`NeuronLeak`]: the two decays, `decay(i, α_i)` and `decay(v − v_rest, α_v)`; beside
+//!    them [`NeuronPrep`]: `v_rest − v_th` and the refractory pre-decision ([`RefractPrep`]);
+//! 2. [`NeuronSum`]: `i_new = sat16(decay(i) + acc)`, `v_leak = v_rest + dv` and the
+//!    threshold margin `v_leak − v_th`;
+//! 3. [`NeuronFire`]: `v_leak + i_new` and, in parallel, `v_leak + i_new − v_th` (two
+//!    adds); saturation, threshold and refractory muxes ([`FireDecide`]).
 //!
 //! [`NeuronUpdate`] chains them combinationally (the functional reference, zero cycles);
-//! [`NeuronUpdatePipe`] registers the leak results and the operands the finish stage needs,
-//! and registers the outputs (latency 2, one neuron per clock).
+//! [`NeuronUpdatePipe`] registers between them and registers the outputs (latency 3, one
+//! neuron per clock).
 //!
-//! Critical path of [`NeuronUpdate`] (operand widths in bits):
-//! `v − v_rest` (17-bit sub) → `|·|` (17-bit negate) → multiply (16 × 16, α clamped
-//! to ≤ 2^15) → magnitude mux and sign (17-bit negate) → `v_rest + dv + i_new` (two 17-bit
-//! adds) → `sat16` (17-bit add, compare, mux) → `>= v_th` (16-bit compare) → output mux.
-//! The current path (negate, multiply, negate, 30-bit add, `sat16`) runs in parallel with
-//! the membrane decay and joins at `+ i_new`. yosys `synth_ice40` (0.23, LUTs only):
-//! about 1770 LUT4 + 234 carries, longest path 97 cells; with `-dsp`: 2 SB_MAC16 +
-//! about 500 LUT4. nextpnr-ice40 on an HX8K: about 52 ns input to output (≈ 19 MHz).
-//! [`NeuronUpdatePipe`] cuts after the multiplies and negations: about 28 ns for stage 1
-//! and 39 MHz register to register for stage 2 on the same part (LUT multipliers).
+//! The threshold compare `sat16(v_leak + i_new) >= v_th` is not done on the saturated sum:
+//! it is the sign of `v_leak + i_new − v_th` (18 bits, exact), computed beside the sum
+//! from the margin `v_leak − v_th` of stage 2, except that a sum below −32768 saturates to
+//! −32768, which fires iff `v_th = −32768` (`th_min`, from stage 1). So stage 3 is two
+//! parallel carry chains and a few LUT levels, and the 30-bit current sum has a stage of
+//! its own (stage 2) instead of preceding the membrane sum.
 
 use rust_hdl::prelude::*;
 
 use super::arith::{Decay, Narrow, Sat16, SignExtend};
-use super::{ACC_W, ALPHA_W, CURRENT_SUM_W, DIFF_W, REFRACT_W, STATE_W};
+use super::{ACC_W, ALPHA_W, CURRENT_SUM_W, DIFF_W, MARGIN_W, REFRACT_W, STATE_W};
 use crate::constant;
 
-/// First half of §2.4: the two decays (multipliers). Combinational.
+/// Stage 1 of §2.4: the two decays (multipliers). Combinational.
 ///
 /// * `v`, `i`, `v_rest`: signed 16-bit; `alpha_v`, `alpha_i`: Q1.15, ≤ 32768.
 /// * `di = decay(i, α_i)`: signed 16-bit (exact: `|di| <= |i|`).
@@ -66,101 +67,106 @@ impl Logic for NeuronLeak {
     }
 }
 
-/// Threshold and refractory decision of §2.4 (leaf).
-///
-/// `r > 0`: `r_new = r − 1`, `v_new = v_reset`, no spike. Otherwise `v_int >= v_th`
-/// (signed, equality fires): spike, `v_new = v_reset`, `r_new = t_ref`; else
-/// `v_new = v_int`, `r_new = 0`. The signed compare flips both sign bits and compares
-/// unsigned.
+/// Refractory and threshold pre-decisions of §2.4 (leaf, stage 1):
+/// `held = r > 0`, `r_next = r > 0 ? r − 1 : t_ref` (the new `r` if the neuron is held or
+/// fires), `th_min = (v_th == −32768)`.
 #[derive(LogicBlock)]
-pub struct FireLogic {
-    pub v_int: Signal<In, Bits<STATE_W>>,
-    pub v_th: Signal<In, Signed<STATE_W>>,
-    pub v_reset: Signal<In, Signed<STATE_W>>,
-    pub t_ref: Signal<In, Bits<REFRACT_W>>,
+pub struct RefractPrep {
     pub r: Signal<In, Bits<REFRACT_W>>,
-    pub v_new: Signal<Out, Signed<STATE_W>>,
-    pub r_new: Signal<Out, Bits<REFRACT_W>>,
-    pub fired: Signal<Out, Bit>,
-    half: Constant<Bits<STATE_W>>,
+    pub t_ref: Signal<In, Bits<REFRACT_W>>,
+    pub v_th: Signal<In, Signed<STATE_W>>,
+    pub held: Signal<Out, Bit>,
+    pub r_next: Signal<Out, Bits<REFRACT_W>>,
+    pub th_min: Signal<Out, Bit>,
     one: Constant<Bits<REFRACT_W>>,
-    zero: Constant<Bits<REFRACT_W>>,
-    v_int_key: Signal<Local, Bits<STATE_W>>,
-    v_th_key: Signal<Local, Bits<STATE_W>>,
+    min: Constant<Bits<STATE_W>>,
 }
 
-impl Default for FireLogic {
+impl Default for RefractPrep {
     fn default() -> Self {
         Self {
-            v_int: Default::default(),
-            v_th: Default::default(),
-            v_reset: Default::default(),
-            t_ref: Default::default(),
             r: Default::default(),
-            v_new: Default::default(),
-            r_new: Default::default(),
-            fired: Default::default(),
-            half: constant(1 << (STATE_W - 1)),
+            t_ref: Default::default(),
+            v_th: Default::default(),
+            held: Default::default(),
+            r_next: Default::default(),
+            th_min: Default::default(),
             one: constant(1),
-            zero: constant(0),
-            v_int_key: Default::default(),
-            v_th_key: Default::default(),
+            min: constant(1 << (STATE_W - 1)),
         }
     }
 }
 
-impl Logic for FireLogic {
+impl Logic for RefractPrep {
     #[hdl_gen]
     fn update(&mut self) {
-        self.v_int_key.next = self.v_int.val() ^ self.half.val();
-        self.v_th_key.next = unsigned_cast(self.v_th.val()) ^ self.half.val();
+        self.held.next = self.r.val().any();
         if self.r.val().any() {
-            // Refractory: hold v_reset, count down, cannot fire.
-            self.r_new.next = self.r.val() - self.one.val();
-            self.v_new.next = self.v_reset.val();
-            self.fired.next = false;
-        } else if self.v_int_key.val() >= self.v_th_key.val() {
-            self.r_new.next = self.t_ref.val();
-            self.v_new.next = self.v_reset.val();
-            self.fired.next = true;
+            self.r_next.next = self.r.val() - self.one.val();
         } else {
-            self.r_new.next = self.zero.val();
-            self.v_new.next = signed_cast(self.v_int.val());
-            self.fired.next = false;
+            self.r_next.next = self.t_ref.val();
         }
+        self.th_min.next = unsigned_cast(self.v_th.val()) == self.min.val();
     }
 }
 
-/// Second half of §2.4: current sum, leak, threshold, refractory. Combinational.
+/// Stage 1 of §2.4 beside the decays: `rest_th = v_rest − v_th` (signed, [`MARGIN_W`]
+/// bits, exact) and [`RefractPrep`]. Combinational.
+#[derive(LogicBlock, Default)]
+pub struct NeuronPrep {
+    pub v_rest: Signal<In, Signed<STATE_W>>,
+    pub v_th: Signal<In, Signed<STATE_W>>,
+    pub t_ref: Signal<In, Bits<REFRACT_W>>,
+    pub r: Signal<In, Bits<REFRACT_W>>,
+    pub rest_th: Signal<Out, Bits<MARGIN_W>>,
+    pub held: Signal<Out, Bit>,
+    pub r_next: Signal<Out, Bits<REFRACT_W>>,
+    pub th_min: Signal<Out, Bit>,
+    ext_rest: SignExtend<STATE_W, MARGIN_W>,
+    ext_th: SignExtend<STATE_W, MARGIN_W>,
+    refract: RefractPrep,
+}
+
+impl Logic for NeuronPrep {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_rest.x.next = unsigned_cast(self.v_rest.val());
+        self.ext_th.x.next = unsigned_cast(self.v_th.val());
+        self.rest_th.next = self.ext_rest.y.val() - self.ext_th.y.val();
+        self.refract.r.next = self.r.val();
+        self.refract.t_ref.next = self.t_ref.val();
+        self.refract.v_th.next = self.v_th.val();
+        self.held.next = self.refract.held.val();
+        self.r_next.next = self.refract.r_next.val();
+        self.th_min.next = self.refract.th_min.val();
+    }
+}
+
+/// Stage 2 of §2.4: the sums. Combinational.
 ///
 /// Inputs: `di`, `dv` from [`NeuronLeak`] (`dv` must be `decay(v − v_rest, ·)` for this
 /// `v_rest`, so that `v_rest + dv` lies between `v_rest` and `v`), `acc` (signed 29-bit),
-/// the parameters `v_rest`, `v_th`, `v_reset` (signed 16-bit), `t_ref` (u8) and the state
-/// `r` (u8). Outputs: `i_new`, `v_new` (signed 16-bit), `r_new` (u8), `fired`.
+/// `v_rest` and `rest_th` from [`NeuronPrep`]. Outputs: `i_new = sat16(di + acc)` (exact
+/// in 30 bits before the saturation), `v_leak = v_rest + dv` (17 bits, in the 16-bit
+/// range) and `margin = v_leak − v_th = dv + rest_th` ([`MARGIN_W`] bits).
 #[derive(LogicBlock, Default)]
-pub struct NeuronFinish {
+pub struct NeuronSum {
     pub di: Signal<In, Signed<STATE_W>>,
     pub dv: Signal<In, Signed<DIFF_W>>,
     pub acc: Signal<In, Signed<ACC_W>>,
     pub v_rest: Signal<In, Signed<STATE_W>>,
-    pub v_th: Signal<In, Signed<STATE_W>>,
-    pub v_reset: Signal<In, Signed<STATE_W>>,
-    pub t_ref: Signal<In, Bits<REFRACT_W>>,
-    pub r: Signal<In, Bits<REFRACT_W>>,
+    pub rest_th: Signal<In, Bits<MARGIN_W>>,
     pub i_new: Signal<Out, Signed<STATE_W>>,
-    pub v_new: Signal<Out, Signed<STATE_W>>,
-    pub r_new: Signal<Out, Bits<REFRACT_W>>,
-    pub fired: Signal<Out, Bit>,
+    pub v_leak: Signal<Out, Bits<DIFF_W>>,
+    pub margin: Signal<Out, Bits<MARGIN_W>>,
     ext_di: SignExtend<STATE_W, CURRENT_SUM_W>,
     ext_acc: SignExtend<ACC_W, CURRENT_SUM_W>,
     sat_i: Sat16<CURRENT_SUM_W>,
     ext_rest: SignExtend<STATE_W, DIFF_W>,
-    ext_inew: SignExtend<STATE_W, DIFF_W>,
-    sat_v: Sat16<DIFF_W>,
-    fire: FireLogic,
+    ext_dv: SignExtend<DIFF_W, MARGIN_W>,
 }
 
-impl Logic for NeuronFinish {
+impl Logic for NeuronSum {
     #[hdl_gen]
     fn update(&mut self) {
         // i_new = sat16(decay(i, α_i) + acc), exact in 30 bits.
@@ -168,25 +174,130 @@ impl Logic for NeuronFinish {
         self.ext_acc.x.next = unsigned_cast(self.acc.val());
         self.sat_i.x.next = self.ext_di.y.val() + self.ext_acc.y.val();
         self.i_new.next = signed_cast(self.sat_i.y.val());
-        // v_leak = v_rest + dv lies between v_rest and v, so v_leak + i_new is exact in
-        // 17 bits; v_int = sat16 of it.
+        // v_leak = v_rest + dv lies between v_rest and v: exact in 17 bits.
         self.ext_rest.x.next = unsigned_cast(self.v_rest.val());
-        self.ext_inew.x.next = self.sat_i.y.val();
-        self.sat_v.x.next =
-            self.ext_rest.y.val() + unsigned_cast(self.dv.val()) + self.ext_inew.y.val();
-        self.fire.v_int.next = self.sat_v.y.val();
-        self.fire.v_th.next = self.v_th.val();
-        self.fire.v_reset.next = self.v_reset.val();
-        self.fire.t_ref.next = self.t_ref.val();
-        self.fire.r.next = self.r.val();
-        self.v_new.next = self.fire.v_new.val();
-        self.r_new.next = self.fire.r_new.val();
-        self.fired.next = self.fire.fired.val();
+        self.v_leak.next = self.ext_rest.y.val() + unsigned_cast(self.dv.val());
+        self.ext_dv.x.next = unsigned_cast(self.dv.val());
+        self.margin.next = self.ext_dv.y.val() + self.rest_th.val();
     }
 }
 
-/// The §2.4 update of one neuron, combinational (zero cycles): [`NeuronLeak`] followed by
-/// [`NeuronFinish`].
+/// Saturation, threshold and refractory decision of §2.4 (leaf, stage 3).
+///
+/// Inputs: `x = v_leak + i_new` (17 bits, exact), `d = x − v_th` ([`MARGIN_W`] bits,
+/// exact), `th_min`, `held`, `r_next` from [`RefractPrep`], `v_reset`.
+/// `v_int = sat16(x)`; it reaches the threshold iff `d >= 0`, or `x < −32768` (saturated
+/// to −32768) and `v_th = −32768`. `held` (r > 0): `v_new = v_reset`, `r_new = r − 1`,
+/// no spike; else threshold reached (equality fires): spike, `v_new = v_reset`,
+/// `r_new = t_ref`; else `v_new = v_int`, `r_new = 0`.
+#[derive(LogicBlock)]
+pub struct FireDecide {
+    pub x: Signal<In, Bits<DIFF_W>>,
+    pub d: Signal<In, Bits<MARGIN_W>>,
+    pub th_min: Signal<In, Bit>,
+    pub held: Signal<In, Bit>,
+    pub r_next: Signal<In, Bits<REFRACT_W>>,
+    pub v_reset: Signal<In, Signed<STATE_W>>,
+    pub v_new: Signal<Out, Signed<STATE_W>>,
+    pub r_new: Signal<Out, Bits<REFRACT_W>>,
+    pub fired: Signal<Out, Bit>,
+    max: Constant<Bits<STATE_W>>,
+    min: Constant<Bits<STATE_W>>,
+    zero: Constant<Bits<REFRACT_W>>,
+    reach: Signal<Local, Bit>,
+    v_int: Signal<Local, Bits<STATE_W>>,
+    /// Only the sign of `d` is used (Verilator exempts `*unused*`).
+    unused_d: Signal<Local, Bit>,
+}
+
+// The leaf indexes the sign bits with literals (a Rust constant is not a Verilog name).
+const _: () = assert!(DIFF_W == 17 && MARGIN_W == 18 && STATE_W == 16);
+
+impl Default for FireDecide {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            d: Default::default(),
+            th_min: Default::default(),
+            held: Default::default(),
+            r_next: Default::default(),
+            v_reset: Default::default(),
+            v_new: Default::default(),
+            r_new: Default::default(),
+            fired: Default::default(),
+            max: constant(i16::MAX as u64),
+            min: constant(1 << (STATE_W - 1)),
+            zero: constant(0),
+            reach: Default::default(),
+            v_int: Default::default(),
+            unused_d: Default::default(),
+        }
+    }
+}
+
+impl Logic for FireDecide {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.unused_d.next = self.d.val().any();
+        self.reach.next = !self.d.val().get_bit(17)
+            | (self.x.val().get_bit(16) & !self.x.val().get_bit(15) & self.th_min.val());
+        if self.x.val().get_bit(16) == self.x.val().get_bit(15) {
+            self.v_int.next = self.x.val().get_bits::<STATE_W>(0);
+        } else if self.x.val().get_bit(16) {
+            self.v_int.next = self.min.val();
+        } else {
+            self.v_int.next = self.max.val();
+        }
+        self.fired.next = !self.held.val() & self.reach.val();
+        if self.held.val() | self.reach.val() {
+            self.v_new.next = self.v_reset.val();
+            self.r_new.next = self.r_next.val();
+        } else {
+            self.v_new.next = signed_cast(self.v_int.val());
+            self.r_new.next = self.zero.val();
+        }
+    }
+}
+
+/// Stage 3 of §2.4: `x = v_leak + i_new`, `d = margin + i_new` and [`FireDecide`].
+/// Combinational. Outputs: `v_new` (signed 16-bit), `r_new` (u8), `fired`.
+#[derive(LogicBlock, Default)]
+pub struct NeuronFire {
+    pub i_new: Signal<In, Signed<STATE_W>>,
+    pub v_leak: Signal<In, Bits<DIFF_W>>,
+    pub margin: Signal<In, Bits<MARGIN_W>>,
+    pub th_min: Signal<In, Bit>,
+    pub held: Signal<In, Bit>,
+    pub r_next: Signal<In, Bits<REFRACT_W>>,
+    pub v_reset: Signal<In, Signed<STATE_W>>,
+    pub v_new: Signal<Out, Signed<STATE_W>>,
+    pub r_new: Signal<Out, Bits<REFRACT_W>>,
+    pub fired: Signal<Out, Bit>,
+    ext_i17: SignExtend<STATE_W, DIFF_W>,
+    ext_i18: SignExtend<STATE_W, MARGIN_W>,
+    decide: FireDecide,
+}
+
+impl Logic for NeuronFire {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_i17.x.next = unsigned_cast(self.i_new.val());
+        self.ext_i18.x.next = unsigned_cast(self.i_new.val());
+        // v_leak + i_new is exact in 17 bits (v_leak in the 16-bit range).
+        self.decide.x.next = self.v_leak.val() + self.ext_i17.y.val();
+        self.decide.d.next = self.margin.val() + self.ext_i18.y.val();
+        self.decide.th_min.next = self.th_min.val();
+        self.decide.held.next = self.held.val();
+        self.decide.r_next.next = self.r_next.val();
+        self.decide.v_reset.next = self.v_reset.val();
+        self.v_new.next = self.decide.v_new.val();
+        self.r_new.next = self.decide.r_new.val();
+        self.fired.next = self.decide.fired.val();
+    }
+}
+
+/// The §2.4 update of one neuron, combinational (zero cycles): [`NeuronLeak`] and
+/// [`NeuronPrep`], then [`NeuronSum`], then [`NeuronFire`].
 ///
 /// | port | dir | type |
 /// |---|---|---|
@@ -216,7 +327,9 @@ pub struct NeuronUpdate {
     pub r_new: Signal<Out, Bits<REFRACT_W>>,
     pub fired: Signal<Out, Bit>,
     leak: NeuronLeak,
-    finish: NeuronFinish,
+    prep: NeuronPrep,
+    sum: NeuronSum,
+    fire: NeuronFire,
 }
 
 impl Logic for NeuronUpdate {
@@ -227,28 +340,36 @@ impl Logic for NeuronUpdate {
         self.leak.v_rest.next = self.v_rest.val();
         self.leak.alpha_v.next = self.alpha_v.val();
         self.leak.alpha_i.next = self.alpha_i.val();
-        self.finish.di.next = self.leak.di.val();
-        self.finish.dv.next = self.leak.dv.val();
-        self.finish.acc.next = self.acc.val();
-        self.finish.v_rest.next = self.v_rest.val();
-        self.finish.v_th.next = self.v_th.val();
-        self.finish.v_reset.next = self.v_reset.val();
-        self.finish.t_ref.next = self.t_ref.val();
-        self.finish.r.next = self.r.val();
-        self.v_new.next = self.finish.v_new.val();
-        self.i_new.next = self.finish.i_new.val();
-        self.r_new.next = self.finish.r_new.val();
-        self.fired.next = self.finish.fired.val();
+        self.prep.v_rest.next = self.v_rest.val();
+        self.prep.v_th.next = self.v_th.val();
+        self.prep.t_ref.next = self.t_ref.val();
+        self.prep.r.next = self.r.val();
+        self.sum.di.next = self.leak.di.val();
+        self.sum.dv.next = self.leak.dv.val();
+        self.sum.acc.next = self.acc.val();
+        self.sum.v_rest.next = self.v_rest.val();
+        self.sum.rest_th.next = self.prep.rest_th.val();
+        self.fire.i_new.next = self.sum.i_new.val();
+        self.fire.v_leak.next = self.sum.v_leak.val();
+        self.fire.margin.next = self.sum.margin.val();
+        self.fire.th_min.next = self.prep.th_min.val();
+        self.fire.held.next = self.prep.held.val();
+        self.fire.r_next.next = self.prep.r_next.val();
+        self.fire.v_reset.next = self.v_reset.val();
+        self.v_new.next = self.fire.v_new.val();
+        self.i_new.next = self.sum.i_new.val();
+        self.r_new.next = self.fire.r_new.val();
+        self.fired.next = self.fire.fired.val();
     }
 }
 
-/// [`NeuronUpdate`] as a two-stage pipeline: one neuron per clock, latency 2.
+/// [`NeuronUpdate`] as a three-stage pipeline: one neuron per clock, latency 3.
 ///
 /// The inputs (same ports as [`NeuronUpdate`], plus `in_valid`) are sampled at a rising
-/// edge; stage 1 ([`NeuronLeak`], the multipliers) feeds registers at that edge, stage 2
-/// ([`NeuronFinish`]) feeds the output registers at the next edge. The outputs of the
-/// neuron presented before edge k are valid after edge k+1, with `out_valid` high.
-/// Every register powers up 0.
+/// edge: stage 1 ([`NeuronLeak`], the multipliers, and [`NeuronPrep`]) feeds registers at
+/// that edge, stage 2 ([`NeuronSum`]) at the next, stage 3 ([`NeuronFire`]) feeds the
+/// output registers at the one after. The outputs of the neuron presented before edge k
+/// are valid after edge k+2, with `out_valid` high. Every register powers up 0.
 #[derive(LogicBlock, Default)]
 pub struct NeuronUpdatePipe {
     pub clock: Signal<In, Clock>,
@@ -269,65 +390,96 @@ pub struct NeuronUpdatePipe {
     pub r_new: Signal<Out, Bits<REFRACT_W>>,
     pub fired: Signal<Out, Bit>,
     leak: NeuronLeak,
-    finish: NeuronFinish,
+    prep: NeuronPrep,
+    sum: NeuronSum,
+    fire: NeuronFire,
     // Stage-1 registers.
     s1_valid: DFF<Bit>,
     s1_di: DFF<Signed<STATE_W>>,
     s1_dv: DFF<Signed<DIFF_W>>,
     s1_acc: DFF<Signed<ACC_W>>,
     s1_v_rest: DFF<Signed<STATE_W>>,
-    s1_v_th: DFF<Signed<STATE_W>>,
+    s1_rest_th: DFF<Bits<MARGIN_W>>,
+    s1_th_min: DFF<Bit>,
+    s1_held: DFF<Bit>,
+    s1_r_next: DFF<Bits<REFRACT_W>>,
     s1_v_reset: DFF<Signed<STATE_W>>,
-    s1_t_ref: DFF<Bits<REFRACT_W>>,
-    s1_r: DFF<Bits<REFRACT_W>>,
-    // Output registers.
+    // Stage-2 registers.
     s2_valid: DFF<Bit>,
-    s2_v_new: DFF<Signed<STATE_W>>,
     s2_i_new: DFF<Signed<STATE_W>>,
-    s2_r_new: DFF<Bits<REFRACT_W>>,
-    s2_fired: DFF<Bit>,
+    s2_v_leak: DFF<Bits<DIFF_W>>,
+    s2_margin: DFF<Bits<MARGIN_W>>,
+    s2_th_min: DFF<Bit>,
+    s2_held: DFF<Bit>,
+    s2_r_next: DFF<Bits<REFRACT_W>>,
+    s2_v_reset: DFF<Signed<STATE_W>>,
+    // Output registers.
+    s3_valid: DFF<Bit>,
+    s3_v_new: DFF<Signed<STATE_W>>,
+    s3_i_new: DFF<Signed<STATE_W>>,
+    s3_r_new: DFF<Bits<REFRACT_W>>,
+    s3_fired: DFF<Bit>,
 }
 
 impl Logic for NeuronUpdatePipe {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, s1_valid, s1_di, s1_dv, s1_acc, s1_v_rest, s1_v_th, s1_v_reset, s1_t_ref,
-            s1_r, s2_valid, s2_v_new, s2_i_new, s2_r_new, s2_fired
+            self, clock, s1_valid, s1_di, s1_dv, s1_acc, s1_v_rest, s1_rest_th, s1_th_min, s1_held,
+            s1_r_next, s1_v_reset, s2_valid, s2_i_new, s2_v_leak, s2_margin, s2_th_min, s2_held,
+            s2_r_next, s2_v_reset, s3_valid, s3_v_new, s3_i_new, s3_r_new, s3_fired
         );
-        // Stage 1: decays.
+        // Stage 1: decays, v_rest − v_th, refractory pre-decision.
         self.leak.v.next = self.v.val();
         self.leak.i.next = self.i.val();
         self.leak.v_rest.next = self.v_rest.val();
         self.leak.alpha_v.next = self.alpha_v.val();
         self.leak.alpha_i.next = self.alpha_i.val();
+        self.prep.v_rest.next = self.v_rest.val();
+        self.prep.v_th.next = self.v_th.val();
+        self.prep.t_ref.next = self.t_ref.val();
+        self.prep.r.next = self.r.val();
         self.s1_valid.d.next = self.in_valid.val();
         self.s1_di.d.next = self.leak.di.val();
         self.s1_dv.d.next = self.leak.dv.val();
         self.s1_acc.d.next = self.acc.val();
         self.s1_v_rest.d.next = self.v_rest.val();
-        self.s1_v_th.d.next = self.v_th.val();
+        self.s1_rest_th.d.next = self.prep.rest_th.val();
+        self.s1_th_min.d.next = self.prep.th_min.val();
+        self.s1_held.d.next = self.prep.held.val();
+        self.s1_r_next.d.next = self.prep.r_next.val();
         self.s1_v_reset.d.next = self.v_reset.val();
-        self.s1_t_ref.d.next = self.t_ref.val();
-        self.s1_r.d.next = self.r.val();
-        // Stage 2: sums, saturation, threshold.
-        self.finish.di.next = self.s1_di.q.val();
-        self.finish.dv.next = self.s1_dv.q.val();
-        self.finish.acc.next = self.s1_acc.q.val();
-        self.finish.v_rest.next = self.s1_v_rest.q.val();
-        self.finish.v_th.next = self.s1_v_th.q.val();
-        self.finish.v_reset.next = self.s1_v_reset.q.val();
-        self.finish.t_ref.next = self.s1_t_ref.q.val();
-        self.finish.r.next = self.s1_r.q.val();
+        // Stage 2: current sum and saturation, v_leak, threshold margin.
+        self.sum.di.next = self.s1_di.q.val();
+        self.sum.dv.next = self.s1_dv.q.val();
+        self.sum.acc.next = self.s1_acc.q.val();
+        self.sum.v_rest.next = self.s1_v_rest.q.val();
+        self.sum.rest_th.next = self.s1_rest_th.q.val();
         self.s2_valid.d.next = self.s1_valid.q.val();
-        self.s2_v_new.d.next = self.finish.v_new.val();
-        self.s2_i_new.d.next = self.finish.i_new.val();
-        self.s2_r_new.d.next = self.finish.r_new.val();
-        self.s2_fired.d.next = self.finish.fired.val();
-        self.out_valid.next = self.s2_valid.q.val();
-        self.v_new.next = self.s2_v_new.q.val();
-        self.i_new.next = self.s2_i_new.q.val();
-        self.r_new.next = self.s2_r_new.q.val();
-        self.fired.next = self.s2_fired.q.val();
+        self.s2_i_new.d.next = self.sum.i_new.val();
+        self.s2_v_leak.d.next = self.sum.v_leak.val();
+        self.s2_margin.d.next = self.sum.margin.val();
+        self.s2_th_min.d.next = self.s1_th_min.q.val();
+        self.s2_held.d.next = self.s1_held.q.val();
+        self.s2_r_next.d.next = self.s1_r_next.q.val();
+        self.s2_v_reset.d.next = self.s1_v_reset.q.val();
+        // Stage 3: membrane sum, saturation, threshold, refractory.
+        self.fire.i_new.next = self.s2_i_new.q.val();
+        self.fire.v_leak.next = self.s2_v_leak.q.val();
+        self.fire.margin.next = self.s2_margin.q.val();
+        self.fire.th_min.next = self.s2_th_min.q.val();
+        self.fire.held.next = self.s2_held.q.val();
+        self.fire.r_next.next = self.s2_r_next.q.val();
+        self.fire.v_reset.next = self.s2_v_reset.q.val();
+        self.s3_valid.d.next = self.s2_valid.q.val();
+        self.s3_v_new.d.next = self.fire.v_new.val();
+        self.s3_i_new.d.next = self.s2_i_new.q.val();
+        self.s3_r_new.d.next = self.fire.r_new.val();
+        self.s3_fired.d.next = self.fire.fired.val();
+        self.out_valid.next = self.s3_valid.q.val();
+        self.v_new.next = self.s3_v_new.q.val();
+        self.i_new.next = self.s3_i_new.q.val();
+        self.r_new.next = self.s3_r_new.q.val();
+        self.fired.next = self.s3_fired.q.val();
     }
 }

@@ -4,7 +4,7 @@
 use rust_hdl::prelude::*;
 
 use super::arith::{Narrow, SignExtend, UDecay, ZeroExtend};
-use super::{ALPHA_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
+use super::{ALPHA_W, CLAMP_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
 use crate::constant;
 
 /// `Δw = (trace · eta) >> 8` (spec §4.3), zero-extended to the weight-sum width: the
@@ -47,25 +47,80 @@ impl Logic for WeightAmp {
     }
 }
 
-/// `w_new = clamp(w ± amp, w_min, w_max)` for `W`-bit signed weights: the add/clamp half
-/// of [`WeightUpdate`], `amp` from [`WeightAmp`].
-#[derive(LogicBlock)]
-pub struct WeightApply<const W: usize> {
-    pub w: Signal<In, Signed<W>>,
+/// The operands of the shared weight adder (leaf): `w = pot ? w_pot : !w_dep`,
+/// `amp = pot ? amp_pot : amp_dep`.
+///
+/// Depression is computed as `w − Δw = !(!w + Δw)`, so potentiation and depression share
+/// one adder: [`WeightSum`] adds `amp` to the (conditionally inverted) weight, and
+/// [`WeightClamp`] inverts the sum back (`neg`) where it compares it. The engine feeds
+/// this block from its depression and potentiation stage registers (never both valid in
+/// the same cycle) with `pot` = "the potentiation stage is valid".
+#[derive(LogicBlock, Default)]
+pub struct WeightOperand<const W: usize> {
+    pub pot: Signal<In, Bit>,
+    pub w_dep: Signal<In, Bits<W>>,
+    pub w_pot: Signal<In, Bits<W>>,
+    pub amp_dep: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub amp_pot: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub w: Signal<Out, Bits<W>>,
+    pub amp: Signal<Out, Bits<WEIGHT_SUM_W>>,
+}
+
+impl<const W: usize> Logic for WeightOperand<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.pot.val() {
+            self.w.next = self.w_pot.val();
+            self.amp.next = self.amp_pot.val();
+        } else {
+            self.w.next = !self.w_dep.val();
+            self.amp.next = self.amp_dep.val();
+        }
+    }
+}
+
+/// `t = sext(w) + amp` on [`WEIGHT_SUM_W`] bits: the adder of the weight update, `w` from
+/// [`WeightOperand`] (the weight for potentiation, its complement for depression).
+/// Exact: `|w| <= 2^15`, `amp <= 254`.
+#[derive(LogicBlock, Default)]
+pub struct WeightSum<const W: usize> {
+    pub w: Signal<In, Bits<W>>,
     pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub potentiate: Signal<In, Bit>,
+    pub t: Signal<Out, Bits<WEIGHT_SUM_W>>,
+    ext_w: SignExtend<W, WEIGHT_SUM_W>,
+}
+
+impl<const W: usize> Logic for WeightSum<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ext_w.x.next = self.w.val();
+        self.t.next = self.ext_w.y.val() + self.amp.val();
+    }
+}
+
+/// `w_new = clamp(neg ? !t : t, w_min, w_max)` for `W`-bit signed bounds: the clamp of
+/// the weight update, `t` from [`WeightSum`] (`neg` for depression, where `!t = w − Δw`).
+/// The clamped value lies in `[w_min, w_max]` (or is `w_max`): it fits `W` bits.
+///
+/// The compares are the signs of two [`CLAMP_W`]-bit differences, `x − w_min` and
+/// `w_max − x`, on carry chains (the flow maps `<`/`>` to LUT trees, which at 18 bits
+/// are about 14 LUT levels deep on an iCE40); [`ClampPick`] muxes.
+#[derive(LogicBlock)]
+pub struct WeightClamp<const W: usize> {
+    pub t: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub neg: Signal<In, Bit>,
     pub w_min: Signal<In, Signed<W>>,
     pub w_max: Signal<In, Signed<W>>,
     pub w_new: Signal<Out, Signed<W>>,
-    ext_w: SignExtend<W, WEIGHT_SUM_W>,
-    ext_min: SignExtend<W, WEIGHT_SUM_W>,
-    ext_max: SignExtend<W, WEIGHT_SUM_W>,
-    clamp: AddClamp,
-    // The clamped value lies in [w_min, w_max] (or is w_max): it fits W bits.
-    narrow: Narrow<WEIGHT_SUM_W, W>,
+    sign: Complement<WEIGHT_SUM_W>,
+    ext_x: SignExtend<WEIGHT_SUM_W, CLAMP_W>,
+    ext_min: SignExtend<W, CLAMP_W>,
+    ext_max: SignExtend<W, CLAMP_W>,
+    pick: ClampPick,
+    narrow: Narrow<CLAMP_W, W>,
 }
 
-impl<const W: usize> Default for WeightApply<W> {
+impl<const W: usize> Default for WeightClamp<W> {
     fn default() -> Self {
         const {
             assert!(
@@ -74,17 +129,68 @@ impl<const W: usize> Default for WeightApply<W> {
             )
         };
         Self {
+            t: Default::default(),
+            neg: Default::default(),
+            w_min: Default::default(),
+            w_max: Default::default(),
+            w_new: Default::default(),
+            sign: Default::default(),
+            ext_x: Default::default(),
+            ext_min: Default::default(),
+            ext_max: Default::default(),
+            pick: Default::default(),
+            narrow: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize> Logic for WeightClamp<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sign.x.next = self.t.val();
+        self.sign.inv.next = self.neg.val();
+        self.ext_x.x.next = self.sign.y.val();
+        self.ext_min.x.next = unsigned_cast(self.w_min.val());
+        self.ext_max.x.next = unsigned_cast(self.w_max.val());
+        self.pick.x.next = self.ext_x.y.val();
+        self.pick.lo.next = self.ext_min.y.val();
+        self.pick.hi.next = self.ext_max.y.val();
+        self.pick.d_lo.next = self.ext_x.y.val() - self.ext_min.y.val();
+        self.pick.d_hi.next = self.ext_max.y.val() - self.ext_x.y.val();
+        self.pick.d_lh.next = self.ext_max.y.val() - self.ext_min.y.val();
+        self.narrow.x.next = self.pick.y.val();
+        self.w_new.next = signed_cast(self.narrow.y.val());
+    }
+}
+
+/// `w_new = clamp(w ± amp, w_min, w_max)` for `W`-bit signed weights, `amp` from
+/// [`WeightAmp`]: [`WeightOperand`], [`WeightSum`] and [`WeightClamp`] in series,
+/// combinational (the engine registers `t` between the sum and the clamp).
+#[derive(LogicBlock)]
+pub struct WeightApply<const W: usize> {
+    pub w: Signal<In, Signed<W>>,
+    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
+    pub potentiate: Signal<In, Bit>,
+    pub w_min: Signal<In, Signed<W>>,
+    pub w_max: Signal<In, Signed<W>>,
+    pub w_new: Signal<Out, Signed<W>>,
+    operand: WeightOperand<W>,
+    sum: WeightSum<W>,
+    clamp: WeightClamp<W>,
+}
+
+impl<const W: usize> Default for WeightApply<W> {
+    fn default() -> Self {
+        Self {
             w: Default::default(),
             amp: Default::default(),
             potentiate: Default::default(),
             w_min: Default::default(),
             w_max: Default::default(),
             w_new: Default::default(),
-            ext_w: Default::default(),
-            ext_min: Default::default(),
-            ext_max: Default::default(),
+            operand: Default::default(),
+            sum: Default::default(),
             clamp: Default::default(),
-            narrow: Default::default(),
         }
     }
 }
@@ -92,16 +198,18 @@ impl<const W: usize> Default for WeightApply<W> {
 impl<const W: usize> Logic for WeightApply<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.ext_w.x.next = unsigned_cast(self.w.val());
-        self.ext_min.x.next = unsigned_cast(self.w_min.val());
-        self.ext_max.x.next = unsigned_cast(self.w_max.val());
-        self.clamp.w.next = self.ext_w.y.val();
-        self.clamp.amp.next = self.amp.val();
-        self.clamp.potentiate.next = self.potentiate.val();
-        self.clamp.lo.next = self.ext_min.y.val();
-        self.clamp.hi.next = self.ext_max.y.val();
-        self.narrow.x.next = self.clamp.y.val();
-        self.w_new.next = signed_cast(self.narrow.y.val());
+        self.operand.pot.next = self.potentiate.val();
+        self.operand.w_dep.next = unsigned_cast(self.w.val());
+        self.operand.w_pot.next = unsigned_cast(self.w.val());
+        self.operand.amp_dep.next = self.amp.val();
+        self.operand.amp_pot.next = self.amp.val();
+        self.sum.w.next = self.operand.w.val();
+        self.sum.amp.next = self.operand.amp.val();
+        self.clamp.t.next = self.sum.t.val();
+        self.clamp.neg.next = !self.potentiate.val();
+        self.clamp.w_min.next = self.w_min.val();
+        self.clamp.w_max.next = self.w_max.val();
+        self.w_new.next = self.clamp.w_new.val();
     }
 }
 
@@ -120,8 +228,8 @@ impl<const W: usize> Logic for WeightApply<W> {
 ///
 /// `w ± Δw` is exact in 18 bits; the clamp is `min(max(x, w_min), w_max)` literally (so
 /// with `w_min > w_max`, which the parameter check refuses, the result is `w_max`). Signed
-/// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → 18-bit
-/// add/sub → two 18-bit compares and muxes in series.
+/// compares flip the sign bit and compare unsigned. Depth: 8 × 8 multiply → operand mux
+/// → 18-bit add → two 19-bit subtractions in parallel (their signs) → mux.
 #[derive(LogicBlock)]
 pub struct WeightUpdate<const W: usize> {
     pub w: Signal<In, Signed<W>>,
@@ -165,55 +273,78 @@ impl<const W: usize> Logic for WeightUpdate<W> {
     }
 }
 
-/// `min(max(w ± amp, lo), hi)` on 18-bit two's complement values (leaf of
-/// [`WeightUpdate`]). `w ± amp` is exact: `|w| <= 2^15`, `amp <= 254`.
-#[derive(LogicBlock)]
-pub struct AddClamp {
-    pub w: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub amp: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub potentiate: Signal<In, Bit>,
-    pub lo: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub hi: Signal<In, Bits<WEIGHT_SUM_W>>,
-    pub y: Signal<Out, Bits<WEIGHT_SUM_W>>,
-    half: Constant<Bits<WEIGHT_SUM_W>>,
-    sum: Signal<Local, Bits<WEIGHT_SUM_W>>,
-    lo_clamped: Signal<Local, Bits<WEIGHT_SUM_W>>,
+/// `y = inv ? !x : x` (leaf).
+#[derive(LogicBlock, Default)]
+pub struct Complement<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub inv: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<N>>,
 }
 
-impl Default for AddClamp {
-    fn default() -> Self {
-        Self {
-            w: Default::default(),
-            amp: Default::default(),
-            potentiate: Default::default(),
-            lo: Default::default(),
-            hi: Default::default(),
-            y: Default::default(),
-            half: constant(1 << (WEIGHT_SUM_W - 1)),
-            sum: Default::default(),
-            lo_clamped: Default::default(),
+impl<const N: usize> Logic for Complement<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.inv.val() {
+            self.y.next = !self.x.val();
+        } else {
+            self.y.next = self.x.val();
         }
     }
 }
 
-impl Logic for AddClamp {
+/// `min(max(x, lo), hi)` on [`CLAMP_W`]-bit two's complement values from the differences
+/// `d_lo = x − lo`, `d_hi = hi − x`, `d_lh = hi − lo` (exact: `x` is 18-bit, the bounds
+/// 16-bit; leaf of [`WeightClamp`]): `x < lo ? min(lo, hi) : (x > hi ? hi : x)`, which is
+/// `min(max(x, lo), hi)` literally (so with `lo > hi`, which the parameter check refuses,
+/// the result is `hi`). Only the differences' sign bits are read.
+#[derive(LogicBlock)]
+pub struct ClampPick {
+    pub x: Signal<In, Bits<CLAMP_W>>,
+    pub lo: Signal<In, Bits<CLAMP_W>>,
+    pub hi: Signal<In, Bits<CLAMP_W>>,
+    pub d_lo: Signal<In, Bits<CLAMP_W>>,
+    pub d_hi: Signal<In, Bits<CLAMP_W>>,
+    pub d_lh: Signal<In, Bits<CLAMP_W>>,
+    pub y: Signal<Out, Bits<CLAMP_W>>,
+    sign: Constant<Bits<CLAMP_W>>,
+    lo_hi: Signal<Local, Bits<CLAMP_W>>,
+    /// The differences' magnitude bits (Verilator exempts `*unused*`).
+    unused_d: Signal<Local, Bits<CLAMP_W>>,
+}
+
+impl Default for ClampPick {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            lo: Default::default(),
+            hi: Default::default(),
+            d_lo: Default::default(),
+            d_hi: Default::default(),
+            d_lh: Default::default(),
+            y: Default::default(),
+            sign: constant(1 << (CLAMP_W - 1)),
+            lo_hi: Default::default(),
+            unused_d: Default::default(),
+        }
+    }
+}
+
+impl Logic for ClampPick {
     #[hdl_gen]
     fn update(&mut self) {
-        if self.potentiate.val() {
-            self.sum.next = self.w.val() + self.amp.val();
+        self.unused_d.next = self.d_lo.val() ^ self.d_hi.val() ^ self.d_lh.val();
+        // min(lo, hi): from the STDP record only, off the x path.
+        if (self.d_lh.val() & self.sign.val()).any() {
+            self.lo_hi.next = self.hi.val();
         } else {
-            self.sum.next = self.w.val() - self.amp.val();
+            self.lo_hi.next = self.lo.val();
         }
-        // Signed compares on sign-flipped patterns.
-        if (self.sum.val() ^ self.half.val()) < (self.lo.val() ^ self.half.val()) {
-            self.lo_clamped.next = self.lo.val();
-        } else {
-            self.lo_clamped.next = self.sum.val();
-        }
-        if (self.lo_clamped.val() ^ self.half.val()) > (self.hi.val() ^ self.half.val()) {
+        if (self.d_lo.val() & self.sign.val()).any() {
+            self.y.next = self.lo_hi.val();
+        } else if (self.d_hi.val() & self.sign.val()).any() {
             self.y.next = self.hi.val();
         } else {
-            self.y.next = self.lo_clamped.val();
+            self.y.next = self.x.val();
         }
     }
 }

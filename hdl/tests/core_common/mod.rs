@@ -200,6 +200,28 @@ pub fn edge_cases() -> Vec<Case> {
             }
         }
     }
+    // v + i far below −32768 (saturates to −32768): fires only with v_th = −32768.
+    for v_th in [i16::MIN, i16::MIN + 1] {
+        for r in [0u8, 2] {
+            out.push(Case {
+                p: NeuronParams {
+                    v_th,
+                    v_reset: 5,
+                    v_rest: i16::MIN,
+                    alpha_v: 32768,
+                    alpha_i: 32768,
+                    t_ref: 4,
+                    w_shift: 0,
+                },
+                st: Lif {
+                    v: i16::MIN,
+                    i: i16::MIN,
+                    r,
+                },
+                acc: ACC_MIN as i32,
+            });
+        }
+    }
     // Threshold equality and its neighbours, including the i16 ends.
     for v_th in [i16::MIN, -1, 0, 1, 999, i16::MAX] {
         for delta in [-1i32, 0, 1] {

@@ -267,7 +267,7 @@ pub fn step_cycles(cfg: &CoreConfig, sources_active: usize, fired: usize, learn:
         (true, false) => fired * (c + 3) + 1,
         (true, true) => fired * (2 * c + 2) + 1,
     };
-    (s + n + 8 + deliver + pot) as u64
+    (s + n + 9 + deliver + pot) as u64
 }
 
 /// A network: parameters, weights, masks and STDP parameters, written to both.
