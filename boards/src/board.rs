@@ -137,9 +137,36 @@ pub struct Board {
     /// Synthesis uses the DSP blocks for multipliers (iCE40 UP5K `-dsp`).
     #[serde(default)]
     pub use_dsp: bool,
+    /// Where the board's cores keep their weights: `"block"` (the default) or
+    /// `"spram"` (iCE40 UltraPlus; needs one lane).
+    #[serde(default = "block_memory", with = "weight_memory_name")]
+    pub weight_memory: neurofab_proto::WeightMemory,
     pub fit: Option<FitRecord>,
     #[serde(default)]
     pub notes: String,
+}
+
+fn block_memory() -> neurofab_proto::WeightMemory {
+    neurofab_proto::WeightMemory::Block
+}
+
+/// `weight_memory = "block" | "spram"` in a board file.
+mod weight_memory_name {
+    use neurofab_proto::WeightMemory;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(w: &WeightMemory, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(w.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<WeightMemory, D::Error> {
+        let name = String::deserialize(d)?;
+        WeightMemory::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "weight_memory = {name:?}: must be \"block\" or \"spram\""
+            ))
+        })
+    }
 }
 
 /// The compiled-in board files: (file name, text).
@@ -200,13 +227,23 @@ impl Board {
             .collect()
     }
 
+    /// Lanes of this board's cores unless asked otherwise: 1 with SPRAM weights (a single
+    /// port), else the default core's 4.
+    pub fn default_lanes(&self) -> u8 {
+        match self.weight_memory {
+            neurofab_proto::WeightMemory::Spram => 1,
+            neurofab_proto::WeightMemory::Block => neurofab_proto::CoreConfig::DEFAULT.lanes,
+        }
+    }
+
     /// The core clock: the PLL output.
     pub fn core_clock_hz(&self) -> u32 {
         self.pll.recorded_hz()
     }
 
     /// A core configuration for this board: `neurons`, `inputs`, 8-bit weights, `lanes`
-    /// lanes, the board's core clock and baud rate, the smallest receive ring (2 KiB).
+    /// lanes, the board's core clock, baud rate and weight memory, the smallest receive
+    /// ring (2 KiB).
     pub fn core_config(&self, neurons: u16, inputs: u16, lanes: u8) -> neurofab_proto::CoreConfig {
         neurofab_proto::CoreConfig {
             shape: neurofab_proto::CoreShape {
@@ -218,6 +255,7 @@ impl Board {
             clock_hz: self.core_clock_hz(),
             baud: self.uart.baud,
             rx_buffer: 2048,
+            weight_memory: self.weight_memory,
             ..neurofab_proto::CoreConfig::DEFAULT
         }
     }
@@ -245,6 +283,11 @@ impl Board {
                 self.clock.hz,
                 self.pll.recorded_hz()
             ));
+        }
+        if self.weight_memory == neurofab_proto::WeightMemory::Spram && self.capacity.spram == 0 {
+            return Err(
+                "weight_memory = \"spram\" on a board without SPRAM (capacity.spram = 0)".into(),
+            );
         }
         if self.family == Family::Ecp5 && self.speed.is_none() {
             return Err("ECP5 boards need `speed` (the speed grade)".into());

@@ -303,8 +303,15 @@ fn run_flow(
              read_verilog {WRAPPER_FILE}; hierarchy -top neurofab_board; proc; flatten; \
              opt -nodffe -nosdff; wreduce; opt_clean; \
              techmap -map +/cmp2lcu.v -D LUT_WIDTH=4; \
-             synth_ice40 -abc9 -top neurofab_board{} -json design.json",
-            if board.use_dsp { " -dsp" } else { "" }
+             synth_ice40 -abc9 -top neurofab_board{}{} -json design.json",
+            if board.use_dsp { " -dsp" } else { "" },
+            // SPRAM holds single-port memories only, and only the SPRAM weight form
+            // (`weight_memory = "spram"`, marked `ram_style = "huge"`) has them.
+            if board.capacity.spram > 0 {
+                " -spram"
+            } else {
+                ""
+            }
         ),
         _ => format!(
             "read_verilog {CORE_FILE}; read_verilog {WRAPPER_FILE}; \

@@ -35,7 +35,7 @@ fn every_board_loads_with_consistent_pll() {
         assert_eq!(found, b.pll, "{}", b.name);
         assert_eq!(b.pll.output_hz(b.clock.hz), out as f64, "{}", b.name);
         // The core config for the board runs at the PLL output and makes the baud rate.
-        let cfg = b.core_config(64, 16, 2);
+        let cfg = b.core_config(64, 16, b.default_lanes());
         assert_eq!(cfg.clock_hz, out);
         cfg.validate().unwrap();
     }

@@ -132,7 +132,11 @@ fn hx8k_small_core_bitstream() {
 #[ignore]
 fn ice40_oversized_core_does_not_fit() {
     let b = Board::load("icebreaker").unwrap();
-    let cfg = b.core_config(256, 64, 1);
+    // Weights in block RAM (not the board's SPRAM): 160 of 30 block RAMs.
+    let cfg = neurofab_proto::CoreConfig {
+        weight_memory: neurofab_proto::WeightMemory::Block,
+        ..b.core_config(256, 64, 1)
+    };
     let dir = tempfile::tempdir().unwrap();
     match build(&b, &cfg, dir.path(), &mut |_| {}) {
         Err(Error::DoesNotFit {

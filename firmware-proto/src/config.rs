@@ -16,6 +16,46 @@ pub const SUPPORTED_LANES: [u8; 4] = [1, 2, 4, 8];
 /// Smallest clock-cycles-per-bit the RTL UART supports (its receiver samples at mid-bit).
 pub const MIN_CYCLES_PER_BIT: u32 = 4;
 
+/// Where the generated core keeps its synapse weights and plasticity masks (docs/rtl.md
+/// §5; docs/hdl.md, "Weight memory").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WeightMemory {
+    /// Simple dual-port block RAM, one bank per lane: a weight is read and another
+    /// written in the same cycle.
+    #[default]
+    Block,
+    /// iCE40 UltraPlus single-port SPRAM (`SB_SPRAM256KA`, 16 K × 16 bit, at most
+    /// [`SPRAM_BLOCKS`]): two weights per word when W ≤ 8, the masks 16 per word in their
+    /// own SPRAM. Needs one lane; with learning on, delivery and potentiation read a
+    /// weight every other cycle so that the write-back gets the port in between.
+    Spram,
+}
+
+impl WeightMemory {
+    /// The TOML / command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightMemory::Block => "block",
+            WeightMemory::Spram => "spram",
+        }
+    }
+
+    /// Parses [`WeightMemory::name`].
+    pub fn from_name(s: &str) -> Option<WeightMemory> {
+        match s {
+            "block" => Some(WeightMemory::Block),
+            "spram" => Some(WeightMemory::Spram),
+            _ => None,
+        }
+    }
+}
+
+/// Words of one iCE40 UltraPlus SPRAM (16 bits each).
+pub const SPRAM_WORDS: usize = 16 * 1024;
+
+/// SPRAM blocks of the largest UltraPlus part (UP5K).
+pub const SPRAM_BLOCKS: usize = 4;
+
 /// Everything that distinguishes one generated core from another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CoreConfig {
@@ -36,6 +76,8 @@ pub struct CoreConfig {
     pub rx_buffer: u32,
     /// Core identifier reported by IDENTITY.
     pub core_id: u32,
+    /// Where weights and masks live (block RAM or UltraPlus SPRAM).
+    pub weight_memory: WeightMemory,
 }
 
 /// Why a [`CoreConfig`] cannot be built.
@@ -61,6 +103,7 @@ impl CoreConfig {
         replay_depth: 8,
         rx_buffer: 4096,
         core_id: 0x4E46_0001,
+        weight_memory: WeightMemory::Block,
     };
 
     /// A config with the given shape and the default implementation choices.
@@ -123,7 +166,56 @@ impl CoreConfig {
                 2 * MAX_PAYLOAD
             ))));
         }
+        if self.weight_memory == WeightMemory::Spram {
+            if self.lanes != 1 {
+                return Err(ConfigError(alloc_fmt(format_args!(
+                    "weight_memory = \"spram\" with lanes = {}: SPRAM weights need lanes = 1",
+                    self.lanes
+                ))));
+            }
+            let need = self.spram_blocks();
+            if need > SPRAM_BLOCKS {
+                return Err(ConfigError(alloc_fmt(format_args!(
+                    "weight_memory = \"spram\": {} synapses of {} bits need {need} SPRAMs \
+                     ({} for weights, {} for masks), at most {SPRAM_BLOCKS}",
+                    self.sources() * self.neurons(),
+                    self.shape.weight_bits,
+                    self.spram_weight_words().div_ceil(SPRAM_WORDS),
+                    self.spram_mask_words().div_ceil(SPRAM_WORDS),
+                ))));
+            }
+        }
         Ok(())
+    }
+
+    /// Weights per 16-bit SPRAM word: 2 when W ≤ 8, else 1.
+    pub fn spram_weights_per_word(&self) -> usize {
+        if self.shape.weight_bits <= 8 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// 16-bit SPRAM words holding the weights (`weight_memory = "spram"`).
+    pub fn spram_weight_words(&self) -> usize {
+        (self.sources() * self.groups()).div_ceil(self.spram_weights_per_word())
+    }
+
+    /// 16-bit SPRAM words holding the masks, 16 per word.
+    pub fn spram_mask_words(&self) -> usize {
+        (self.sources() * self.groups()).div_ceil(16)
+    }
+
+    /// SPRAM blocks used: 0 for block-RAM weights.
+    pub fn spram_blocks(&self) -> usize {
+        match self.weight_memory {
+            WeightMemory::Block => 0,
+            WeightMemory::Spram => {
+                self.spram_weight_words().div_ceil(SPRAM_WORDS)
+                    + self.spram_mask_words().div_ceil(SPRAM_WORDS)
+            }
+        }
     }
 
     /// Clock cycles per UART bit, `round(clock_hz / baud)`.
@@ -202,5 +294,34 @@ mod tests {
         assert!(bad(|c| c.rx_buffer = 1000).contains("rx_buffer"));
         assert!(bad(|c| c.shape.neurons = 0).contains("neurons"));
         assert!(bad(|c| c.step_window = 0).contains("step_window"));
+        assert!(bad(|c| c.weight_memory = WeightMemory::Spram).contains("lanes = 1"));
+        let big = bad(|c| {
+            c.weight_memory = WeightMemory::Spram;
+            c.lanes = 1;
+            c.shape.neurons = 512;
+        });
+        assert!(
+            big.contains("need 11 SPRAMs (9 for weights, 2 for masks)"),
+            "{big}"
+        );
+    }
+
+    #[test]
+    fn spram_capacity() {
+        let mut c = CoreConfig {
+            lanes: 1,
+            weight_memory: WeightMemory::Spram,
+            ..CoreConfig::DEFAULT
+        };
+        // N = 256, M = 64, W = 8: 81 920 synapses, 40 960 weight words (2.5 SPRAMs),
+        // 5 120 mask words.
+        assert_eq!(c.spram_weight_words(), 40_960);
+        assert_eq!(c.spram_mask_words(), 5_120);
+        assert_eq!(c.spram_blocks(), 4);
+        c.validate().unwrap();
+        c.shape.weight_bits = 12;
+        assert_eq!(c.spram_weights_per_word(), 1);
+        assert!(c.validate().is_err());
+        assert_eq!(CoreConfig::DEFAULT.spram_blocks(), 0);
     }
 }

@@ -25,7 +25,9 @@ pub mod fuzzing;
 
 pub use command::*;
 #[cfg(feature = "std")]
-pub use config::{ConfigError, CoreConfig, SUPPORTED_LANES};
+pub use config::{
+    ConfigError, CoreConfig, WeightMemory, SPRAM_BLOCKS, SPRAM_WORDS, SUPPORTED_LANES,
+};
 pub use frame::*;
 pub use params::*;
 pub use records::{

@@ -1,6 +1,6 @@
 //! From a [`CoreConfig`] to Verilog: [`generate_core`] and the report that goes with it.
 
-use neurofab_proto::{bitmap_bytes, CoreConfig};
+use neurofab_proto::{bitmap_bytes, CoreConfig, WeightMemory};
 use rust_hdl::prelude::*;
 
 use crate::top::NeuroCore;
@@ -46,21 +46,42 @@ pub fn memories(cfg: &CoreConfig) -> Vec<MemoryInfo> {
         words,
         bits,
     };
-    vec![
-        mem("weights (lane banks)", p, s * g, w),
-        mem("plasticity mask (lane banks)", p, s * g, 1),
-        mem("neuron parameters", 1, n, 96),
-        mem("v, i, r", 1, n, 40),
-        mem("post-traces y (lane banks)", p, g, 8),
-        mem("pre-traces x (lane banks)", p, s.div_ceil(p), 8),
-        mem("synaptic sums (lane banks)", p, g, 29),
-        mem("active sources", 1, s, 1),
-        mem("source list", 1, s, 28),
-        mem("fired list", 1, n, 28),
-        mem("replay store (F bitmaps)", 1, r * bitmap_bytes(n), 8),
-        mem("replay counts", 1, r, 13),
-        mem("receive ring", 1, cfg.rx_buffer as usize, 8),
-    ]
+    let synapse_memories = match cfg.weight_memory {
+        WeightMemory::Block => vec![
+            mem("weights (lane banks)", p, s * g, w),
+            mem("plasticity mask (lane banks)", p, s * g, 1),
+        ],
+        WeightMemory::Spram => vec![
+            mem(
+                "weights (SPRAM, 16-bit words)",
+                1,
+                cfg.spram_weight_words(),
+                16,
+            ),
+            mem(
+                "plasticity mask (SPRAM, 16 per word)",
+                1,
+                cfg.spram_mask_words(),
+                16,
+            ),
+        ],
+    };
+    synapse_memories
+        .into_iter()
+        .chain([
+            mem("neuron parameters", 1, n, 96),
+            mem("v, i, r", 1, n, 40),
+            mem("post-traces y (lane banks)", p, g, 8),
+            mem("pre-traces x (lane banks)", p, s.div_ceil(p), 8),
+            mem("synaptic sums (lane banks)", p, g, 29),
+            mem("active sources", 1, s, 1),
+            mem("source list", 1, s, 28),
+            mem("fired list", 1, n, 28),
+            mem("replay store (F bitmaps)", 1, r * bitmap_bytes(n), 8),
+            mem("replay counts", 1, r, 13),
+            mem("receive ring", 1, cfg.rx_buffer as usize, 8),
+        ])
+        .collect()
 }
 
 /// FNV-1a, 64 bit.
@@ -117,18 +138,25 @@ pub const STEP_FIXED_CYCLES: u64 = 9;
 /// `S + N + 9 + (L > 0 ? G·(L + 5) : G) + (learning ? F·(C + 3) + 1 : 0)`
 ///
 /// with S = M + N sources, G = ceil(N/P) groups, C = ceil(S/P) column chunks,
-/// L = |S(t)| active sources and F = |F(t)| neurons fired.
+/// L = |S(t)| active sources and F = |F(t)| neurons fired. With SPRAM weights and
+/// learning on, delivery and potentiation read every other cycle (the write-back takes
+/// the single port in between): `G·(2L + 4)` and `F·(2C + 2) + 1`.
 pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: bool) -> u64 {
     let s = cfg.sources() as u64;
     let n = cfg.neurons() as u64;
     let g = cfg.groups() as u64;
     let c = s.div_ceil(cfg.lanes as u64);
-    let deliver = if active_sources > 0 {
-        g * (active_sources + 5)
-    } else {
-        g
+    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
+    let deliver = match (active_sources, slow) {
+        (0, _) => g,
+        (l, false) => g * (l + 5),
+        (l, true) => g * (2 * l + 4),
     };
-    let potentiate = if learning { fired * (c + 3) + 1 } else { 0 };
+    let potentiate = match (learning, slow) {
+        (false, _) => 0,
+        (true, false) => fired * (c + 3) + 1,
+        (true, true) => fired * (2 * c + 2) + 1,
+    };
     s + n + STEP_FIXED_CYCLES + deliver + potentiate
 }
 
@@ -142,8 +170,17 @@ pub fn expected_step_cycles(cfg: &CoreConfig, p_fire: f64, p_input: f64, learnin
     let g = cfg.groups() as f64;
     let c = (s / cfg.lanes as f64).ceil();
     // L > 0 almost always at these rates; G·(L + 5) is linear in L, so the mean is exact.
-    let deliver = g * (l + 5.0);
-    let potentiate = if learning { f * (c + 3.0) + 1.0 } else { 0.0 };
+    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
+    let deliver = if slow {
+        g * (2.0 * l + 4.0)
+    } else {
+        g * (l + 5.0)
+    };
+    let potentiate = match (learning, slow) {
+        (false, _) => 0.0,
+        (true, false) => f * (c + 3.0) + 1.0,
+        (true, true) => f * (2.0 * c + 2.0) + 1.0,
+    };
     s + n + STEP_FIXED_CYCLES as f64 + deliver + potentiate
 }
 
@@ -156,8 +193,15 @@ impl GeneratedCore {
         let _ = writeln!(r, "neurofab core");
         let _ = writeln!(
             r,
-            "  neurons N = {}, inputs M = {}, weight bits W = {}, lanes P = {}",
-            c.shape.neurons, c.shape.inputs, c.shape.weight_bits, c.lanes
+            "  neurons N = {}, inputs M = {}, weight bits W = {}, lanes P = {}, weights in {}",
+            c.shape.neurons,
+            c.shape.inputs,
+            c.shape.weight_bits,
+            c.lanes,
+            match c.weight_memory {
+                WeightMemory::Block => "block RAM".to_string(),
+                WeightMemory::Spram => format!("SPRAM ({} of 16 K × 16 bit)", c.spram_blocks()),
+            }
         );
         let _ = writeln!(
             r,

@@ -15,7 +15,7 @@
 //! 1-bit output of the top becomes a status output readable by name from Rust
 //! (`RtlSim::output("overflow")`); wider outputs and other inputs are not exposed.
 
-use neurofab_proto::{CoreConfig, CoreShape};
+use neurofab_proto::{CoreConfig, CoreShape, WeightMemory};
 
 /// Direction of a top-level port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,10 @@ pub fn sim_models() -> Vec<SimModel> {
 /// * `core_wide`: 10 neurons, 6 inputs, 12-bit weights (2 bytes on the wire), 1 lane;
 /// * `core_64`: 64 neurons, 16 inputs, 8-bit weights, 4 lanes;
 /// * `core_256`: the default core, 256 neurons, 64 inputs, 8-bit weights, 4 lanes;
-/// * `core_1024`: 1024 neurons, 256 inputs, 8-bit weights, 8 lanes (benchmarks).
+/// * `core_1024`: 1024 neurons, 256 inputs, 8-bit weights, 8 lanes (benchmarks);
+/// * `core_spram`: 21 neurons, 6 inputs, 7-bit weights, 1 lane, weights and masks in
+///   UltraPlus SPRAM (`weight_memory = "spram"`; 567 synapses: an odd last weight word,
+///   a partial last mask word).
 pub fn sim_core_configs() -> Vec<(&'static str, CoreConfig)> {
     let sim = |neurons, inputs, weight_bits, lanes, rx_buffer| CoreConfig {
         lanes,
@@ -163,6 +166,13 @@ pub fn sim_core_configs() -> Vec<(&'static str, CoreConfig)> {
         ("core_256", sim(256, 64, 8, 4, 4096)),
         ("core_1024", sim(1024, 256, 8, 4, 4096)),
         ("core_p8", sim(20, 9, 8, 8, 2048)),
+        (
+            "core_spram",
+            CoreConfig {
+                weight_memory: WeightMemory::Spram,
+                ..sim(21, 6, 7, 1, 2048)
+            },
+        ),
     ]
 }
 

@@ -6,9 +6,10 @@ mod engine_common;
 use engine_common::*;
 use neurofab_hdl::core::verilog_of;
 use neurofab_hdl::core::Engine;
+use neurofab_hdl::core::WeightBank;
 use neurofab_hdl::lint_with_verilator;
-use neurofab_hdl::widgets::Ram;
-use neurofab_proto::{NeuronParams, StdpParams};
+use neurofab_hdl::widgets::{Ram, Spram};
+use neurofab_proto::{CoreConfig, NeuronParams, StdpParams, WeightMemory};
 use rand::Rng;
 
 fn lint(verilog: &str) {
@@ -39,6 +40,29 @@ fn ram_lints_clean() {
 #[test]
 fn engine1_lints_clean() {
     lint(&verilog_of(Engine::<1>::new(&config(5, 3, 6, 1, 4))));
+}
+
+/// `cfg` with its weights and masks in UltraPlus SPRAM (one lane).
+fn spram(cfg: CoreConfig) -> CoreConfig {
+    let c = CoreConfig {
+        weight_memory: WeightMemory::Spram,
+        ..cfg
+    };
+    c.validate().unwrap();
+    c
+}
+
+#[test]
+fn spram_weight_memory_lints_clean() {
+    lint(&verilog_of(Spram::<14>::new(5120)));
+    lint(&verilog_of(Spram::<16>::new(1)));
+    // Two weights per word (W = 6, 8) and one (W = 12); and the block-RAM form.
+    for w in [6, 8, 12] {
+        let cfg = spram(config(5, 3, w, 1, 4));
+        lint(&verilog_of(WeightBank::new(&cfg, 40)));
+    }
+    lint(&verilog_of(WeightBank::new(&config(5, 3, 8, 2, 4), 24)));
+    lint(&verilog_of(Engine::<1>::new(&spram(config(5, 3, 6, 1, 4)))));
 }
 
 #[test]
@@ -75,6 +99,20 @@ const SEED_P4: u64 = 9;
 #[test]
 fn random_network_p1() {
     random_test::<1>(config(5, 3, 6, 1, 4), 1, 200);
+}
+
+/// SPRAM weights: two per word (W = 6 and 8, including the odd last word of N = 5,
+/// M = 3) and one per word (W = 12); the masks 16 per word, written read-modify-write.
+#[test]
+fn random_network_spram() {
+    random_test::<1>(spram(config(5, 3, 6, 1, 4)), 1, 200);
+    random_test::<1>(spram(config(7, 2, 8, 1, 4)), 2, 120);
+    random_test::<1>(spram(config(5, 3, 12, 1, 2)), 3, 120);
+}
+
+#[test]
+fn resets_match_model_spram() {
+    resets::<1>(spram(config(5, 3, 6, 1, 4)), 22);
 }
 
 #[test]

@@ -253,7 +253,7 @@ impl Drop for FlowProgress {
 /// board does not produce is an error at that line.
 fn build_config(board: &Board, a: &BuildArgs) -> Result<CoreConfig, Error> {
     let d = CoreConfig::DEFAULT;
-    let mut cfg = board.core_config(d.shape.neurons, d.shape.inputs, d.lanes);
+    let mut cfg = board.core_config(d.shape.neurons, d.shape.inputs, board.default_lanes());
     if let Some(path) = &a.config {
         let (from_file, info) = load_core_config_over(path, &cfg)?;
         if let Some(span) = info.clock_hz.clone() {
@@ -302,6 +302,9 @@ fn build_config(board: &Board, a: &BuildArgs) -> Result<CoreConfig, Error> {
     }
     if let Some(v) = a.lanes {
         cfg.lanes = v;
+    }
+    if let Some(v) = a.weight_memory {
+        cfg.weight_memory = v;
     }
     cfg.validate()
         .map_err(|e| usage("build", format!("invalid core: {e}")))?;
@@ -405,8 +408,9 @@ pub fn cmd_fit(a: &FitArgs) -> anyhow::Result<()> {
         )
         .into());
     }
+    let lanes = a.lanes.unwrap_or_else(|| board.default_lanes());
     let opts = FitOptions {
-        lanes: a.lanes,
+        lanes,
         inputs_divisor: a.inputs_divisor,
         min_inputs: a.min_inputs,
         step: a.step,
@@ -457,7 +461,7 @@ pub fn cmd_fit(a: &FitArgs) -> anyhow::Result<()> {
             let detail = match result.probes.first() {
                 Some(p) => format!(
                     "the smallest size tried (N = {}, M = {}, P = {}) failed: {}",
-                    p.neurons, p.inputs, a.lanes, p.outcome
+                    p.neurons, p.inputs, lanes, p.outcome
                 ),
                 None => "no size was tried".to_string(),
             };

@@ -123,7 +123,8 @@ Examples:
   neurofab generate --config core.toml --out build/core
 
 A core file has one [core] table with any of: neurons, inputs, weight_bits, lanes,
-clock_hz, baud, step_window, replay_depth, rx_buffer, core_id (flags override it).",
+clock_hz, baud, step_window, replay_depth, rx_buffer, core_id, weight_memory
+(flags override it).",
         after_help = AFTER_HELP
     )]
     Generate(GenerateArgs),
@@ -371,6 +372,10 @@ pub struct GenerateArgs {
     /// P, weights read and written per clock cycle (1, 2, 4 or 8)
     #[arg(long, value_name = "P")]
     pub lanes: Option<u8>,
+    /// Where weights and masks live: block (block RAM) or spram (iCE40 UltraPlus SPRAM,
+    /// one lane)
+    #[arg(long, value_name = "MEM", value_parser = parse_weight_memory)]
+    pub weight_memory: Option<neurofab_proto::WeightMemory>,
     /// Core clock in Hz (the UART divisor is clock / baud)
     #[arg(long, value_name = "HZ")]
     pub clock_hz: Option<u32>,
@@ -415,6 +420,10 @@ pub struct BuildArgs {
     /// P, weights read and written per clock cycle (1, 2, 4 or 8)
     #[arg(long, value_name = "P", conflicts_with = "loopback")]
     pub lanes: Option<u8>,
+    /// Where weights and masks live: block or spram (default: the board's choice, spram
+    /// on the iCEBreaker)
+    #[arg(long, value_name = "MEM", value_parser = parse_weight_memory, conflicts_with = "loopback")]
+    pub weight_memory: Option<neurofab_proto::WeightMemory>,
     /// Build the UART loopback bring-up design instead of the core
     #[arg(long)]
     pub loopback: bool,
@@ -431,9 +440,10 @@ pub struct FitArgs {
     /// The board (see `neurofab boards`), or a board file FILE.toml
     #[arg(long, value_name = "NAME")]
     pub board: String,
-    /// P, lanes of every probed core (1, 2, 4 or 8)
-    #[arg(long, value_name = "P", default_value_t = 4, value_parser = parse_lanes)]
-    pub lanes: u8,
+    /// P, lanes of every probed core (1, 2, 4 or 8; default 4, or 1 on a board with SPRAM
+    /// weights)
+    #[arg(long, value_name = "P", value_parser = parse_lanes)]
+    pub lanes: Option<u8>,
     /// Smallest N to try
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub min: u16,
@@ -455,6 +465,11 @@ pub struct FitArgs {
     /// No progress on stderr
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+fn parse_weight_memory(s: &str) -> Result<neurofab_proto::WeightMemory, String> {
+    neurofab_proto::WeightMemory::from_name(s)
+        .ok_or_else(|| format!("{s}: weight memory must be block or spram"))
 }
 
 fn parse_lanes(s: &str) -> Result<u8, String> {
@@ -925,6 +940,7 @@ fn cmd_generate(a: &GenerateArgs) -> anyhow::Result<()> {
         lanes: a.lanes,
         clock_hz: a.clock_hz,
         baud: a.baud,
+        weight_memory: a.weight_memory,
     };
     let cfg = crate::generate::core_config(a.config.as_deref(), &o)?;
     let core = neurofab_hdl::generate_core(&cfg)

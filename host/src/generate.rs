@@ -14,12 +14,13 @@
 //! replay_depth = 8
 //! rx_buffer = 4096
 //! core_id = 0x4E460001
+//! weight_memory = "block"   # or "spram": iCE40 UltraPlus SPRAM, needs lanes = 1
 //! ```
 
 use std::ops::Range;
 use std::path::Path;
 
-use neurofab_proto::{CoreConfig, CoreShape};
+use neurofab_proto::{CoreConfig, CoreShape, WeightMemory};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -44,6 +45,7 @@ struct CoreTable {
     replay_depth: Option<Spanned<i64>>,
     rx_buffer: Option<Spanned<i64>>,
     core_id: Option<Spanned<i64>>,
+    weight_memory: Option<Spanned<String>>,
 }
 
 /// Flag overrides (`None` = from the file, or the default core).
@@ -55,6 +57,7 @@ pub struct CoreOverrides {
     pub lanes: Option<u8>,
     pub clock_hz: Option<u32>,
     pub baud: Option<u32>,
+    pub weight_memory: Option<WeightMemory>,
 }
 
 fn field<T: TryFrom<i64>>(
@@ -131,6 +134,18 @@ pub fn parse_core_config_over(
         replay_depth: field(&src, &t.replay_depth, "replay_depth", d.replay_depth)?,
         rx_buffer: field(&src, &t.rx_buffer, "rx_buffer", d.rx_buffer)?,
         core_id: field(&src, &t.core_id, "core_id", d.core_id)?,
+        weight_memory: match &t.weight_memory {
+            None => d.weight_memory,
+            Some(s) => WeightMemory::from_name(s.get_ref()).ok_or_else(|| {
+                src.error_at(
+                    s.span(),
+                    format!(
+                        "weight_memory = {:?}: must be \"block\" or \"spram\"",
+                        s.get_ref()
+                    ),
+                )
+            })?,
+        },
     };
     if let Err(e) = cfg.validate() {
         // Point at the table: validation concerns combinations of fields.
@@ -169,6 +184,9 @@ pub fn core_config(file: Option<&Path>, o: &CoreOverrides) -> Result<CoreConfig,
     if let Some(v) = o.baud {
         cfg.baud = v;
     }
+    if let Some(v) = o.weight_memory {
+        cfg.weight_memory = v;
+    }
     cfg.validate()
         .map_err(|e| ConfigError::plain("generate", format!("invalid core: {e}")))?;
     Ok(cfg)
@@ -182,6 +200,12 @@ mod tests {
     fn parses_and_points_at_errors() {
         let c = parse_core_config("[core]\nneurons = 64\nlanes = 2\n", "c.toml").unwrap();
         assert_eq!((c.shape.neurons, c.lanes, c.shape.inputs), (64, 2, 64));
+        let s =
+            parse_core_config("[core]\nlanes = 1\nweight_memory = \"spram\"\n", "c.toml").unwrap();
+        assert_eq!(s.weight_memory, WeightMemory::Spram);
+        let e = parse_core_config("[core]\nweight_memory = \"sram\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("c.toml:2:17"), "{e}");
+        assert!(e.to_string().contains("\"block\" or \"spram\""), "{e}");
         let e = parse_core_config("[core]\nneurons = 64\nlanes = 3\n", "c.toml").unwrap_err();
         assert!(e.to_string().contains("lanes = 3"), "{e}");
         let e = parse_core_config("[core]\nneurons = 64\nlane = 2\n", "c.toml").unwrap_err();

@@ -84,6 +84,13 @@ fn random_networks_core_wide() {
     random_networks("core_wide", 200..206, 2000);
 }
 
+/// Weights and masks in SPRAM (one lane; delivery and potentiation slowed down to a
+/// read every other cycle while learning).
+#[test]
+fn random_networks_core_spram() {
+    random_networks("core_spram", 400..405, 2000);
+}
+
 // ---- directed edges -------------------------------------------------------------------
 
 #[test]
@@ -453,6 +460,8 @@ fn step_cycles_match_the_formula() {
         ("core_small", true),
         ("core_odd", false),
         ("core_odd", true),
+        ("core_spram", false),
+        ("core_spram", true),
     ] {
         let Some(mut p) = pair(model) else { return };
         let net = rate_net(&p.cfg, 0.3, learning);

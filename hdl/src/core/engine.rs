@@ -24,8 +24,9 @@ use rust_hdl::prelude::*;
 
 use super::neuron::NeuronUpdatePipe;
 use super::stdp::{TraceUpdate, WeightAmp, WeightClamp, WeightOperand, WeightSum};
+use super::weight_memory::WeightBank;
 use super::{ACC_W, ALPHA_W, REFRACT_W, STATE_W, TRACE_W, WEIGHT_SUM_W};
-use crate::widgets::{NarrowReg, Ram, Reg};
+use crate::widgets::{bits_for, NarrowReg, Ram, Reg};
 
 /// Operation codes (docs/rtl.md §4).
 pub mod op {
@@ -237,6 +238,113 @@ impl Logic for StatePack {
     }
 }
 
+/// The STDP record register (protocol §4.2, 112 bits on `d`/`q`), storing only the bits a
+/// valid record can set: the enable flag, the four u8 fields, w_min and w_max as W-bit
+/// values (sign-extended on `q`) and the two alphas; flag bits 1–7 and byte 5 read as 0.
+/// The executor NACKs any other record (WRITE_STDP validation), so `q` equals the
+/// record last written. At W = 8 this is 81 flip-flops instead of 112, each of them a
+/// logic cell of its own on iCE40 (nothing but a copy of `d` drives it). Leaf, custom
+/// Verilog.
+#[derive(LogicBlock)]
+pub struct StdpReg {
+    pub d: Signal<In, Bits<WDATA_W>>,
+    pub q: Signal<Out, Bits<WDATA_W>>,
+    pub clock: Signal<In, Clock>,
+    _w_bits: usize,
+}
+
+impl StdpReg {
+    fn new(w_bits: usize) -> Self {
+        assert!((2..=16).contains(&w_bits));
+        Self {
+            d: Default::default(),
+            q: Default::default(),
+            clock: Default::default(),
+            _w_bits: w_bits,
+        }
+    }
+
+    /// The record as stored and read back.
+    fn keep(&self, d: Bits<WDATA_W>) -> Bits<WDATA_W> {
+        let w = self._w_bits;
+        let mut q = Bits::<WDATA_W>::default();
+        let copy = |q: &mut Bits<WDATA_W>, from: usize, to: usize| {
+            *q = q.replace_bit(to, d.get_bit(from));
+        };
+        copy(&mut q, 0, 0);
+        for t in 8..40 {
+            copy(&mut q, t, t);
+        }
+        for base in [48, 64] {
+            for t in 0..16 {
+                copy(&mut q, base + t.min(w - 1), base + t);
+            }
+        }
+        for t in 80..112 {
+            copy(&mut q, t, t);
+        }
+        q
+    }
+}
+
+impl Logic for StdpReg {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.q.next = self.keep(self.d.val());
+        }
+    }
+
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let w = self._w_bits;
+        let (ext_min, ext_max, unused_w) = if w == 16 {
+            ("w_min".to_string(), "w_max".to_string(), String::new())
+        } else {
+            (
+                format!("{{{{{}{{w_min[{}]}}}}, w_min}}", 16 - w, w - 1),
+                format!("{{{{{}{{w_max[{}]}}}}, w_max}}", 16 - w, w - 1),
+                format!(", d[63:{}], d[79:{}]", 48 + w, 64 + w),
+            )
+        };
+        Verilog::Wrapper(Wrapper {
+            code: format!(
+                "reg enabled;
+                 reg [31:0] bytes_1_4;
+                 reg [{w1}:0] w_min;
+                 reg [{w1}:0] w_max;
+                 reg [31:0] alphas;
+                 initial begin enabled = 1'b0; bytes_1_4 = 32'h0; w_min = {w}'h0; w_max = {w}'h0; alphas = 32'h0; end
+                 always @(posedge clock) begin
+                     enabled <= d[0];
+                     bytes_1_4 <= d[39:8];
+                     w_min <= d[{wmin_hi}:48];
+                     w_max <= d[{wmax_hi}:64];
+                     alphas <= d[111:80];
+                 end
+                 assign q = {{alphas, {ext_max}, {ext_min}, 8'h0, bytes_1_4, 7'h0, enabled}};
+                 wire unused_bits = ^{{d[7:1], d[47:40]{unused_w}}};
+",
+                w1 = w - 1,
+                wmin_hi = 48 + w - 1,
+                wmax_hi = 64 + w - 1,
+            ),
+            cores: String::new(),
+        })
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["d".into()],
+            outputs: vec!["q".into()],
+        }]
+    }
+}
+
 /// The compute engine of a core with `P` weight lanes (docs/rtl.md §4).
 ///
 /// | port | dir | type | meaning |
@@ -269,8 +377,7 @@ pub struct Engine<const P: usize> {
     pub stdp: Signal<Out, Bits<WDATA_W>>,
 
     // ---- memories ----
-    wbank: [Ram<WADDR_W, WEIGHT_W>; P],
-    mbank: [Ram<WADDR_W, 1>; P],
+    wbank: [WeightBank; P],
     ybank: [Ram<NEU_W, TRACE_W>; P],
     accbank: [Ram<NEU_W, ACC_W>; P],
     xbank: [Ram<SRC_W, TRACE_W>; P],
@@ -330,7 +437,7 @@ pub struct Engine<const P: usize> {
     hw_r: DFF<Bits<WEIGHT_W>>,
     hm_r: DFF<Bits<1>>,
     count_r: NarrowReg<NEU_W>,
-    stdp_r: DFF<Bits<WDATA_W>>,
+    stdp_r: StdpReg,
     // full reset
     clr_w: NarrowReg<WADDR_W>,
     clr_n: NarrowReg<NEU_W>,
@@ -426,6 +533,8 @@ pub struct Engine<const P: usize> {
 
     // ---- locals ----
     learn: Signal<Local, Bit>,
+    /// SPRAM weights with learning on: delivery and potentiation read every other cycle.
+    slow: Signal<Local, Bit>,
     h_addr: Signal<Local, Bits<WADDR_W>>,
     h_raddr: Signal<Local, Bits<RADDR_W>>,
     dl_w: [Signal<Local, Bits<WEIGHT_W>>; P],
@@ -444,6 +553,8 @@ pub struct Engine<const P: usize> {
     unused_pats: Signal<Local, Bit>,
 
     // ---- constants ----
+    /// Weights in SPRAM (`CoreConfig::weight_memory`).
+    k_spram: Constant<Bit>,
     op_step: Constant<Bits<OP_W>>,
     op_state_reset: Constant<Bits<OP_W>>,
     op_full_reset: Constant<Bits<OP_W>>,
@@ -549,8 +660,7 @@ impl<const P: usize> Engine<P> {
             rdata: Default::default(),
             fired_count: Default::default(),
             stdp: Default::default(),
-            wbank: std::array::from_fn(|_| Ram::new(wdepth, w_bits, true)),
-            mbank: std::array::from_fn(|_| Ram::plain(wdepth)),
+            wbank: std::array::from_fn(|_| WeightBank::new(cfg, wdepth)),
             ybank: std::array::from_fn(|_| Ram::plain(g)),
             accbank: std::array::from_fn(|_| Ram::plain(g)),
             xbank: std::array::from_fn(|_| Ram::plain(chunks)),
@@ -560,8 +670,10 @@ impl<const P: usize> Engine<P> {
             mem_r: Ram::plain(n),
             active: Ram::plain(s),
             list_src: Ram::plain(s),
-            list_base: Ram::plain(s),
-            fired_grp: Ram::plain(n),
+            // Stored only as wide as their values (s·G and n/P; 25-bit ports), so that,
+            // e.g., the fired list of N = 256 takes one block RAM instead of two.
+            list_base: Ram::new(s, bits_for(((s - 1) * g) as u64), false),
+            fired_grp: Ram::new(n, bits_for((g - 1) as u64), false),
             fired_lane: Ram::plain(n),
             replay: Ram::plain(r * n.div_ceil(8)),
             counts: Ram::plain(r),
@@ -606,7 +718,7 @@ impl<const P: usize> Engine<P> {
             hw_r: Default::default(),
             hm_r: Default::default(),
             count_r: NarrowReg::holding(max_neu),
-            stdp_r: Default::default(),
+            stdp_r: StdpReg::new(w_bits),
             clr_w: NarrowReg::holding(max_waddr),
             clr_n: NarrowReg::holding(max_neu),
             s_cnt: NarrowReg::holding(max_src),
@@ -683,6 +795,7 @@ impl<const P: usize> Engine<P> {
             wb_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
             wb_data: std::array::from_fn(|_| NarrowReg::new(w_bits)),
             learn: Default::default(),
+            slow: Default::default(),
             h_addr: Default::default(),
             h_raddr: Default::default(),
             dl_w: std::array::from_fn(|_| Default::default()),
@@ -698,6 +811,7 @@ impl<const P: usize> Engine<P> {
             h_y: Default::default(),
             new_byte: Default::default(),
             unused_pats: Default::default(),
+            k_spram: Constant::new(cfg.weight_memory == neurofab_proto::WeightMemory::Spram),
             op_step: k(op::STEP),
             op_state_reset: k(op::STATE_RESET),
             op_full_reset: k(op::FULL_RESET),
@@ -798,7 +912,6 @@ impl<const P: usize> Logic for Engine<P> {
             self.wx_en[j].clock.next = self.clock.val();
             self.wx_addr[j].clock.next = self.clock.val();
             self.wbank[j].clock.next = self.clock.val();
-            self.mbank[j].clock.next = self.clock.val();
             self.ybank[j].clock.next = self.clock.val();
             self.accbank[j].clock.next = self.clock.val();
             self.xbank[j].clock.next = self.clock.val();
@@ -821,6 +934,7 @@ impl<const P: usize> Logic for Engine<P> {
         self.fired_count.next = self.count_r.q.val();
         self.stdp.next = self.stdp_r.q.val();
         self.learn.next = self.stdp_r.q.val().get_bit(0);
+        self.slow.next = self.k_spram.val() & self.learn.val();
 
         // ---- host address arithmetic (from the latched operands) ----
         self.h_src16.x.next = self.h_src.q.val();
@@ -873,7 +987,7 @@ impl<const P: usize> Logic for Engine<P> {
             }
             if self.pat_host.pat.val().get_bit(b) {
                 self.h_w.next = self.wbank[b].read_data.val();
-                self.h_m.next = self.mbank[b].read_data.val();
+                self.h_m.next = self.wbank[b].read_mask.val();
             }
             if self.pat_hs.pat.val().get_bit(b) {
                 self.h_x.next = self.xbank[b].read_data.val();
@@ -890,11 +1004,11 @@ impl<const P: usize> Logic for Engine<P> {
             for b in 0..P {
                 if self.pat_dl.pat.val().get_bit(b + 8 - j) {
                     self.dl_w[j].next = self.wbank[b].read_data.val();
-                    self.dl_m[j].next = self.mbank[b].read_data.val();
+                    self.dl_m[j].next = self.wbank[b].read_mask.val();
                 }
                 if self.pat_pot.pat.val().get_bit(b + 8 - j) {
                     self.pt_w[j].next = self.wbank[b].read_data.val();
-                    self.pt_m[j].next = self.mbank[b].read_data.val();
+                    self.pt_m[j].next = self.wbank[b].read_mask.val();
                 }
             }
         }
@@ -1022,10 +1136,11 @@ impl<const P: usize> Logic for Engine<P> {
             self.wb_addr[b].d.next = self.h_addr.val();
             self.wb_data[b].d.next = self.wdata.val().get_bits::<16>(0);
             self.wbank[b].read_address.next = self.h_addr.val();
-            self.mbank[b].write_enable.next = false;
-            self.mbank[b].write_address.next = self.h_addr.val();
-            self.mbank[b].write_data.next = self.wdata.val().get_bits::<1>(0);
-            self.mbank[b].read_address.next = self.h_addr.val();
+            self.wbank[b].read_enable.next = false;
+            self.wbank[b].mask_write_enable.next = false;
+            self.wbank[b].mask_clear.next = false;
+            self.wbank[b].mask_write_address.next = self.h_addr.val();
+            self.wbank[b].mask_write_data.next = self.wdata.val().get_bits::<1>(0);
             self.ybank[b].write_enable.next = false;
             self.ybank[b].write_address.next = self.b_n.q.val() >> self.k_lg_p.val();
             self.ybank[b].write_data.next = self.ytrace.x_new.val();
@@ -1202,9 +1317,8 @@ impl<const P: usize> Logic for Engine<P> {
                     self.wb_we[b].d.next = true;
                     self.wb_addr[b].d.next = self.clr_w.q.val();
                     self.wb_data[b].d.next = self.zero_16.val();
-                    self.mbank[b].write_enable.next = true;
-                    self.mbank[b].write_address.next = self.clr_w.q.val();
-                    self.mbank[b].write_data.next = self.bit_0.val();
+                    self.wbank[b].mask_clear.next = true;
+                    self.wbank[b].mask_write_address.next = self.clr_w.q.val();
                 }
                 if self.clr_n.q.val() != self.k_neurons.val() {
                     self.params.write_enable.next = true;
@@ -1261,6 +1375,9 @@ impl<const P: usize> Logic for Engine<P> {
             }
             Phase::HostA => {
                 self.phase.d.next = Phase::HostB;
+                for b in 0..P {
+                    self.wbank[b].read_enable.next = true;
+                }
                 if self.h_op.q.val() == self.op_write_weight.val() {
                     for b in 0..P {
                         self.wb_we[b].d.next = self.pat_host.pat.val().get_bit(b);
@@ -1268,7 +1385,7 @@ impl<const P: usize> Logic for Engine<P> {
                 }
                 if self.h_op.q.val() == self.op_write_mask.val() {
                     for b in 0..P {
-                        self.mbank[b].write_enable.next = self.pat_host.pat.val().get_bit(b);
+                        self.wbank[b].mask_write_enable.next = self.pat_host.pat.val().get_bit(b);
                     }
                 }
                 if self.h_op.q.val() == self.op_write_params.val() {
@@ -1335,11 +1452,13 @@ impl<const P: usize> Logic for Engine<P> {
                 for b in 0..P {
                     self.ybank[b].read_address.next = self.g_cnt.q.val();
                     self.wbank[b].read_address.next = self.dl_addr_b.q.val();
-                    self.mbank[b].read_address.next = self.dl_addr_b.q.val();
+                    self.wbank[b].read_enable.next = self.dl_vb.q.val();
                 }
                 if self.k_cnt.q.val() != self.list_len.q.val() {
-                    self.dl_v1.d.next = true;
-                    self.k_cnt.d.next = self.k_cnt.q.val() + self.one_src.val();
+                    if !(self.slow.val() & self.dl_v1.q.val()) {
+                        self.dl_v1.d.next = true;
+                        self.k_cnt.d.next = self.k_cnt.q.val() + self.one_src.val();
+                    }
                 } else if !self.dl_v1.q.val()
                     & !self.dl_vb.q.val()
                     & !self.dl_v2.q.val()
@@ -1411,21 +1530,24 @@ impl<const P: usize> Logic for Engine<P> {
                         if self.pat_pot.pat.val().get_bit(b + 8 - j) {
                             self.wbank[b].read_address.next =
                                 self.col_base.q.val() + self.k_lane_off[j].val();
-                            self.mbank[b].read_address.next =
-                                self.col_base.q.val() + self.k_lane_off[j].val();
                             self.pt_addr[b].d.next =
                                 self.col_base.q.val() + self.k_lane_off[j].val();
                         }
                     }
                 }
                 if self.c_cnt.q.val() != self.k_chunks.val() {
-                    self.pt_v.d.next = true;
-                    self.c_cnt.d.next = self.c_cnt.q.val() + self.one_src.val();
-                    self.col_base.d.next = self.col_base.q.val() + self.k_pg25.val();
-                    if self.c_cnt.q.val() == self.k_last_chunk.val() {
-                        self.pt_lanes.d.next = self.k_last_lanes.val();
-                    } else {
-                        self.pt_lanes.d.next = self.k_all_lanes.val();
+                    if !(self.slow.val() & self.pt_v.q.val()) {
+                        for b in 0..P {
+                            self.wbank[b].read_enable.next = true;
+                        }
+                        self.pt_v.d.next = true;
+                        self.c_cnt.d.next = self.c_cnt.q.val() + self.one_src.val();
+                        self.col_base.d.next = self.col_base.q.val() + self.k_pg25.val();
+                        if self.c_cnt.q.val() == self.k_last_chunk.val() {
+                            self.pt_lanes.d.next = self.k_last_lanes.val();
+                        } else {
+                            self.pt_lanes.d.next = self.k_all_lanes.val();
+                        }
                     }
                 } else {
                     self.phase.d.next = Phase::PotFetch;

@@ -189,17 +189,16 @@ pub struct ExecFsm {
     ret: Reg<Ex>,
     ret2: Reg<Ex>,
     esrc: Reg<EmitSrc>,
-    ctype: DFF<Bits<8>>,
-    cseq: DFF<Bits<8>>,
-    clen: DFF<Bits<16>>,
     off: NarrowReg<16>,
     gcount: NarrowReg<16>,
     gsel_rec: DFF<Bit>,
+    /// The request's first 8 payload bytes. Filled between Idle and Dispatch only
+    /// (afterwards every Gather goes to `rec`), so the range fields (`h_first`, `h_col`)
+    /// are read from here for the whole command; likewise the queue head's type, seq
+    /// and length are read from the ports, which hold them until the pop.
     hdr: ByteGather<64>,
     rec: ByteGather<112>,
     k: NarrowReg<16>,
-    first: NarrowReg<16>,
-    col: NarrowReg<16>,
     count: NarrowReg<16>,
     prev: NarrowReg<16>,
     next_step: DFF<Bits<32>>,
@@ -481,17 +480,12 @@ impl ExecFsm {
             ret: Default::default(),
             ret2: Default::default(),
             esrc: Default::default(),
-            ctype: Default::default(),
-            cseq: Default::default(),
-            clen: Default::default(),
             off: NarrowReg::holding(max_frame),
             gcount: NarrowReg::holding(max_frame),
             gsel_rec: Default::default(),
             hdr: Default::default(),
             rec: Default::default(),
             k: NarrowReg::holding(max_index),
-            first: NarrowReg::holding(max_index),
-            col: NarrowReg::holding(max_index),
             count: NarrowReg::holding(max_index),
             prev: NarrowReg::holding(max_index),
             next_step: Default::default(),
@@ -672,10 +666,9 @@ impl Logic for ExecFsm {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, ret, ret2, esrc, ctype, cseq, clen, off, gcount, gsel_rec, k,
-            first, col, count, prev, next_step, run_end, replay, slot, flist, fcount, bidx, bitn,
-            idx_reg, fbyte, nack_code, ndet16, ndet_hi, ndet_wide, ndet_step, eidx, ecount, rtype,
-            rlen, eop, e_src, e_neuron
+            self, clock, state, ret, ret2, esrc, off, gcount, gsel_rec, k, count, prev, next_step,
+            run_end, replay, slot, flist, fcount, bidx, bitn, idx_reg, fbyte, nack_code, ndet16,
+            ndet_hi, ndet_wide, ndet_step, eidx, ecount, rtype, rlen, eop, e_src, e_neuron
         );
         clock!(self, clock, hdr, rec);
         self.hdr.shift.next = false;
@@ -743,10 +736,10 @@ impl Logic for ExecFsm {
             | ((self.h_first.val().get_bit(15) | self.h_col.val().get_bit(15))
                 & !self.tsum.val().get_bit(15));
         self.unused_sums.next = self.ssum.val() ^ self.tsum.val();
-        self.clen_ge_nrange.x.next = self.clen.q.val();
-        self.clen_ge_srange.x.next = self.clen.q.val();
-        self.clen_ge_step_hdr.x.next = self.clen.q.val();
-        self.clen_ge_list_hdr.x.next = self.clen.q.val();
+        self.clen_ge_nrange.x.next = self.head_len.val();
+        self.clen_ge_srange.x.next = self.head_len.val();
+        self.clen_ge_step_hdr.x.next = self.head_len.val();
+        self.clen_ge_list_hdr.x.next = self.head_len.val();
         self.cnt8_gt_params.x.next = self.hdr.q.val().get_bits::<8>(16);
         self.cnt8_gt_states.x.next = self.hdr.q.val().get_bits::<8>(16);
         self.first_gt_neurons.x.next = self.hdr.q.val().get_bits::<16>(0);
@@ -825,7 +818,7 @@ impl Logic for ExecFsm {
             }
             EmitSrc::Nack => {
                 if self.eidx.q.val() == self.zero16.val() {
-                    self.ebyte.next = self.ctype.q.val();
+                    self.ebyte.next = self.head_type.val();
                 } else if self.eidx.q.val() == self.one16.val() {
                     self.ebyte.next = self.nack_code.q.val();
                 } else if self.ndet_wide.q.val() {
@@ -843,7 +836,7 @@ impl Logic for ExecFsm {
                 }
             }
             EmitSrc::Ack => {
-                self.ebyte.next = self.ctype.q.val();
+                self.ebyte.next = self.head_type.val();
             }
             EmitSrc::StepHdr => {
                 if !self.eidx_ge_4.y.val() {
@@ -889,7 +882,7 @@ impl Logic for ExecFsm {
         self.pop.next = self.state.q.val() == Ex::Pop;
         self.tx_start.next = (self.state.q.val() == Ex::EmitStart) & self.tx_idle.val();
         self.tx_type.next = self.rtype.q.val();
-        self.tx_seq.next = self.cseq.q.val();
+        self.tx_seq.next = self.head_seq.val();
         self.tx_len.next = self.rlen.q.val();
         self.tx_data.next = self.ebyte.val();
         self.tx_data_valid.next = self.state.q.val() == Ex::EmitByte;
@@ -990,9 +983,6 @@ impl Logic for ExecFsm {
             // ---- a new frame -------------------------------------------------------
             Ex::Idle => {
                 if self.head_valid.val() {
-                    self.ctype.d.next = self.head_type.val();
-                    self.cseq.d.next = self.head_seq.val();
-                    self.clen.d.next = self.head_len.val();
                     self.k.d.next = self.zero16.val();
                     if self.head_status.val() != self.zero8.val() {
                         // A frame error queued by the RxPath (protocol §6.4).
@@ -1015,8 +1005,8 @@ impl Logic for ExecFsm {
                 self.ndet_hi.d.next = self.zero8.val();
                 self.ndet_wide.d.next = false;
                 self.gsel_rec.d.next = true;
-                if self.ctype.q.val() == self.t_identify.val() {
-                    if self.clen.q.val() != self.zero16.val() {
+                if self.head_type.val() == self.t_identify.val() {
+                    if self.head_len.val() != self.zero16.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.state.d.next = Ex::Nack;
                     } else {
@@ -1025,8 +1015,8 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::IdentBody;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.ctype.q.val() == self.t_reset.val() {
-                    if self.clen.q.val() != self.len_reset.val() {
+                } else if self.head_type.val() == self.t_reset.val() {
+                    if self.head_len.val() != self.len_reset.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.one16.val();
                         self.state.d.next = Ex::Nack;
@@ -1045,8 +1035,7 @@ impl Logic for ExecFsm {
                     } else {
                         self.state.d.next = Ex::Ack;
                     }
-                } else if self.ctype.q.val() == self.t_wnp.val() {
-                    self.first.d.next = self.h_first.val();
+                } else if self.head_type.val() == self.t_wnp.val() {
                     self.count.d.next = self.h_count8.val();
                     if !self.clen_ge_nrange.y.val() {
                         self.nack_code.d.next = self.e_length.val();
@@ -1060,7 +1049,7 @@ impl Logic for ExecFsm {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.clen.q.val()
+                    } else if self.head_len.val()
                         != self.len_nrange.val()
                             + (self.h_count8.val() << 3)
                             + (self.h_count8.val() << 2)
@@ -1076,18 +1065,17 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::WnpCheck;
                         self.state.d.next = Ex::Gather;
                     }
-                } else if (self.ctype.q.val() == self.t_rnp.val())
-                    | (self.ctype.q.val() == self.t_rstate.val())
+                } else if (self.head_type.val() == self.t_rnp.val())
+                    | (self.head_type.val() == self.t_rstate.val())
                 {
-                    self.first.d.next = self.h_first.val();
                     self.count.d.next = self.h_count8.val();
-                    if self.clen.q.val() != self.len_nrange.val() {
+                    if self.head_len.val() != self.len_nrange.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_nrange.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_count8.val() == self.zero16.val())
-                        | ((self.ctype.q.val() == self.t_rnp.val()) & self.cnt8_gt_params.y.val())
-                        | ((self.ctype.q.val() == self.t_rstate.val())
+                        | ((self.head_type.val() == self.t_rnp.val()) & self.cnt8_gt_params.y.val())
+                        | ((self.head_type.val() == self.t_rstate.val())
                             & self.cnt8_gt_states.y.val())
                         | self.first_gt_neurons.y.val()
                         | self.nsum_gt_neurons.y.val()
@@ -1096,7 +1084,7 @@ impl Logic for ExecFsm {
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
                     } else {
-                        if self.ctype.q.val() == self.t_rnp.val() {
+                        if self.head_type.val() == self.t_rnp.val() {
                             self.rtype.d.next = self.r_params.val();
                             self.rlen.d.next = self.len_nrange.val()
                                 + (self.h_count8.val() << 3)
@@ -1110,8 +1098,8 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::RnpHdr;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.ctype.q.val() == self.t_wstdp.val() {
-                    if self.clen.q.val() != self.len_stdp.val() {
+                } else if self.head_type.val() == self.t_wstdp.val() {
+                    if self.head_len.val() != self.len_stdp.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_stdp.val();
                         self.state.d.next = Ex::Nack;
@@ -1121,8 +1109,8 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::WstdpCheck;
                         self.state.d.next = Ex::Gather;
                     }
-                } else if self.ctype.q.val() == self.t_rstdp.val() {
-                    if self.clen.q.val() != self.zero16.val() {
+                } else if self.head_type.val() == self.t_rstdp.val() {
+                    if self.head_len.val() != self.zero16.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.state.d.next = Ex::Nack;
                     } else {
@@ -1131,21 +1119,19 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::RstdpBody;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if (self.ctype.q.val() == self.t_ww.val())
-                    | (self.ctype.q.val() == self.t_wm.val())
-                    | (self.ctype.q.val() == self.t_rw.val())
-                    | (self.ctype.q.val() == self.t_rm.val())
+                } else if (self.head_type.val() == self.t_ww.val())
+                    | (self.head_type.val() == self.t_wm.val())
+                    | (self.head_type.val() == self.t_rw.val())
+                    | (self.head_type.val() == self.t_rm.val())
                 {
-                    self.first.d.next = self.h_first.val();
-                    self.col.d.next = self.h_col.val();
                     self.count.d.next = self.h_count16.val();
                     // WRITEs need at least the range fields, READs exactly them.
-                    if (((self.ctype.q.val() == self.t_ww.val())
-                        | (self.ctype.q.val() == self.t_wm.val()))
+                    if (((self.head_type.val() == self.t_ww.val())
+                        | (self.head_type.val() == self.t_wm.val()))
                         & !self.clen_ge_srange.y.val())
-                        | (((self.ctype.q.val() == self.t_rw.val())
-                            | (self.ctype.q.val() == self.t_rm.val()))
-                            & (self.clen.q.val() != self.len_srange.val()))
+                        | (((self.head_type.val() == self.t_rw.val())
+                            | (self.head_type.val() == self.t_rm.val()))
+                            & (self.head_len.val() != self.len_srange.val()))
                     {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_srange.val();
@@ -1158,17 +1144,18 @@ impl Logic for ExecFsm {
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_count16.val() == self.zero16.val())
-                        | ((self.ctype.q.val() == self.t_rw.val()) & self.cnt16_gt_weights.y.val())
-                        | ((self.ctype.q.val() == self.t_rm.val()) & self.cnt16_gt_mask.y.val())
+                        | ((self.head_type.val() == self.t_rw.val())
+                            & self.cnt16_gt_weights.y.val())
+                        | ((self.head_type.val() == self.t_rm.val()) & self.cnt16_gt_mask.y.val())
                         | self.ssum_over.val()
                         | self.ssum_gt_neurons.y.val()
                     {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.ctype.q.val() == self.t_ww.val() {
+                    } else if self.head_type.val() == self.t_ww.val() {
                         if self.weight_wide.val() {
-                            if self.clen.q.val()
+                            if self.head_len.val()
                                 != self.len_srange.val() + (self.h_count16.val() << 1)
                             {
                                 self.nack_code.d.next = self.e_length.val();
@@ -1181,7 +1168,8 @@ impl Logic for ExecFsm {
                                 self.ret.d.next = Ex::WwCheck;
                                 self.state.d.next = Ex::Gather;
                             }
-                        } else if self.clen.q.val() != self.len_srange.val() + self.h_count16.val()
+                        } else if self.head_len.val()
+                            != self.len_srange.val() + self.h_count16.val()
                         {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.len_srange.val() + self.h_count16.val();
@@ -1192,21 +1180,21 @@ impl Logic for ExecFsm {
                             self.ret.d.next = Ex::WwCheck;
                             self.state.d.next = Ex::Gather;
                         }
-                    } else if self.ctype.q.val() == self.t_wm.val() {
-                        if self.clen.q.val() != self.mask_len.val() {
+                    } else if self.head_type.val() == self.t_wm.val() {
+                        if self.head_len.val() != self.mask_len.val() {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.mask_len.val();
                             self.state.d.next = Ex::Nack;
                         } else if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
                             // Only the last byte can carry padding bits.
-                            self.off.d.next = self.clen.q.val() - self.one16.val();
+                            self.off.d.next = self.head_len.val() - self.one16.val();
                             self.gcount.d.next = self.one16.val();
                             self.ret.d.next = Ex::WmCheck;
                             self.state.d.next = Ex::Gather;
                         } else {
                             self.state.d.next = Ex::WmPass2;
                         }
-                    } else if self.ctype.q.val() == self.t_rw.val() {
+                    } else if self.head_type.val() == self.t_rw.val() {
                         self.rtype.d.next = self.r_weights.val();
                         if self.weight_wide.val() {
                             self.rlen.d.next = self.len_srange.val() + (self.h_count16.val() << 1);
@@ -1222,10 +1210,9 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::RmHdr;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.ctype.q.val() == self.t_rtrace.val() {
-                    self.first.d.next = self.h_first.val();
+                } else if self.head_type.val() == self.t_rtrace.val() {
                     self.count.d.next = self.h_col.val();
-                    if self.clen.q.val() != self.len_trange.val() {
+                    if self.head_len.val() != self.len_trange.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
@@ -1244,7 +1231,7 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::RtHdr;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.ctype.q.val() == self.t_step.val() {
+                } else if self.head_type.val() == self.t_step.val() {
                     self.count.d.next = self.h_list_count.val();
                     if !self.clen_ge_step_hdr.y.val() {
                         self.nack_code.d.next = self.e_length.val();
@@ -1256,7 +1243,7 @@ impl Logic for ExecFsm {
                             self.ndet16.d.next = self.len_list_hdr.val();
                             self.state.d.next = Ex::Nack;
                         } else if self.list_gt_max.y.val()
-                            | (self.clen.q.val() != self.list_len.val())
+                            | (self.head_len.val() != self.list_len.val())
                         {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.list_len.val();
@@ -1271,12 +1258,12 @@ impl Logic for ExecFsm {
                             self.state.d.next = Ex::Gather;
                         }
                     } else if self.h_format.val() == self.one8.val() {
-                        if self.clen.q.val() != self.len_step_hdr.val() + self.input_bytes.val() {
+                        if self.head_len.val() != self.len_step_hdr.val() + self.input_bytes.val() {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.len_step_hdr.val() + self.input_bytes.val();
                             self.state.d.next = Ex::Nack;
                         } else if self.input_pad_check.val() {
-                            self.off.d.next = self.clen.q.val() - self.one16.val();
+                            self.off.d.next = self.head_len.val() - self.one16.val();
                             self.gcount.d.next = self.one16.val();
                             self.ret.d.next = Ex::StepChkPad;
                             self.state.d.next = Ex::Gather;
@@ -1288,8 +1275,8 @@ impl Logic for ExecFsm {
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
                     }
-                } else if self.ctype.q.val() == self.t_run.val() {
-                    if self.clen.q.val() != self.len_run.val() {
+                } else if self.head_type.val() == self.t_run.val() {
+                    if self.head_len.val() != self.len_run.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
@@ -1354,7 +1341,7 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::PadZero;
             }
             Ex::WnpWrite => {
-                self.e_neuron.d.next = self.first.q.val() + self.k.q.val();
+                self.e_neuron.d.next = self.h_first.val() + self.k.q.val();
                 self.eop.d.next = self.op_write_params.val();
                 self.ret.d.next = Ex::WnpNext;
                 self.state.d.next = Ex::EngIssue;
@@ -1379,8 +1366,8 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::EmitByte;
             }
             Ex::RnpNext => {
-                self.e_neuron.d.next = self.first.q.val() + self.k.q.val();
-                if self.ctype.q.val() == self.t_rnp.val() {
+                self.e_neuron.d.next = self.h_first.val() + self.k.q.val();
+                if self.head_type.val() == self.t_rnp.val() {
                     self.eop.d.next = self.op_read_params.val();
                 } else {
                     self.eop.d.next = self.op_read_state.val();
@@ -1391,7 +1378,7 @@ impl Logic for ExecFsm {
             Ex::RnpEmit => {
                 self.esrc.d.next = EmitSrc::Rdata;
                 self.eidx.d.next = self.zero16.val();
-                if self.ctype.q.val() == self.t_rnp.val() {
+                if self.head_type.val() == self.t_rnp.val() {
                     self.ecount.d.next = self.len_params.val();
                 } else {
                     self.ecount.d.next = self.len_state.val();
@@ -1479,8 +1466,8 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::WwWrite;
             }
             Ex::WwWrite => {
-                self.e_src.d.next = self.first.q.val();
-                self.e_neuron.d.next = self.col.q.val() + self.k.q.val();
+                self.e_src.d.next = self.h_first.val();
+                self.e_neuron.d.next = self.h_col.val() + self.k.q.val();
                 self.eop.d.next = self.op_write_weight.val();
                 self.ret.d.next = Ex::WwNext;
                 self.state.d.next = Ex::EngIssue;
@@ -1536,8 +1523,8 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::WmWrite;
             }
             Ex::WmWrite => {
-                self.e_src.d.next = self.first.q.val();
-                self.e_neuron.d.next = self.col.q.val() + self.k.q.val();
+                self.e_src.d.next = self.h_first.val();
+                self.e_neuron.d.next = self.h_col.val() + self.k.q.val();
                 self.eop.d.next = self.op_write_mask.val();
                 self.ret.d.next = Ex::WmNext;
                 self.state.d.next = Ex::EngIssue;
@@ -1564,8 +1551,8 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::EmitByte;
             }
             Ex::RwNext => {
-                self.e_src.d.next = self.first.q.val();
-                self.e_neuron.d.next = self.col.q.val() + self.k.q.val();
+                self.e_src.d.next = self.h_first.val();
+                self.e_neuron.d.next = self.h_col.val() + self.k.q.val();
                 self.eop.d.next = self.op_read_weight.val();
                 self.ret.d.next = Ex::RwEmit;
                 self.state.d.next = Ex::EngIssue;
@@ -1595,8 +1582,8 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::EmitByte;
             }
             Ex::RmNext => {
-                self.e_src.d.next = self.first.q.val();
-                self.e_neuron.d.next = self.col.q.val() + self.k.q.val();
+                self.e_src.d.next = self.h_first.val();
+                self.e_neuron.d.next = self.h_col.val() + self.k.q.val();
                 self.eop.d.next = self.op_read_mask.val();
                 self.ret.d.next = Ex::RmBit;
                 self.state.d.next = Ex::EngIssue;
@@ -1641,7 +1628,7 @@ impl Logic for ExecFsm {
                 self.state.d.next = Ex::EmitByte;
             }
             Ex::RtNext => {
-                self.e_src.d.next = self.first.q.val() + self.k.q.val();
+                self.e_src.d.next = self.h_first.val() + self.k.q.val();
                 self.eop.d.next = self.op_read_trace.val();
                 self.ret.d.next = Ex::RtEmit;
                 self.state.d.next = Ex::EngIssue;

@@ -46,6 +46,7 @@ pub mod engine;
 pub mod executor;
 pub mod neuron;
 pub mod stdp;
+pub mod weight_memory;
 
 pub use arith::{
     ClampAlpha, Decay, DecayJoin, Narrow, Sat16, SignExtend, SignMag, UDecay, ZeroExtend,
@@ -60,6 +61,7 @@ pub use stdp::{
     ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp,
     WeightOperand, WeightSum, WeightUpdate,
 };
+pub use weight_memory::{WeightBank, WeightUnpack};
 
 use neurofab_proto::{
     ALPHA_FRAC_BITS, ETA_SHIFT, MAX_INPUTS, MAX_NEURONS, MAX_WEIGHT_BITS, STATE_BITS, TRACE_BITS,

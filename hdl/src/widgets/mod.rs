@@ -6,9 +6,11 @@ pub mod fifo;
 pub mod gather;
 pub mod ram;
 pub mod reg;
+pub mod spram;
 
 pub use cmp::CmpConst;
 pub use fifo::Fifo;
 pub use gather::{ByteGather, ByteSelect};
 pub use ram::Ram;
 pub use reg::{bits_for, NarrowReg, Reg};
+pub use spram::Spram;

@@ -255,12 +255,18 @@ pub fn step_cycles(cfg: &CoreConfig, sources_active: usize, fired: usize, learn:
     let p = cfg.lanes as usize;
     let (n, s, g) = (cfg.neurons(), cfg.sources(), cfg.groups());
     let c = s.div_ceil(p);
-    let deliver = if sources_active > 0 {
-        g * (sources_active + 5)
-    } else {
-        g
+    // SPRAM weights with learning on: a weight read every other cycle.
+    let slow = learn && cfg.weight_memory == neurofab_proto::WeightMemory::Spram;
+    let deliver = match (sources_active, slow) {
+        (0, _) => g,
+        (l, false) => g * (l + 5),
+        (l, true) => g * (2 * l + 4),
     };
-    let pot = if learn { fired * (c + 3) + 1 } else { 0 };
+    let pot = match (learn, slow) {
+        (false, _) => 0,
+        (true, false) => fired * (c + 3) + 1,
+        (true, true) => fired * (2 * c + 2) + 1,
+    };
     (s + n + 9 + deliver + pot) as u64
 }
 
