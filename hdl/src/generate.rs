@@ -142,20 +142,19 @@ pub const STEP_FIXED_CYCLES: u64 = 9;
 /// learning on, delivery and potentiation read every other cycle (the write-back takes
 /// the single port in between): `G·(2L + 4)` and `F·(2C + 2) + 1`.
 pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: bool) -> u64 {
+    let k = PhaseCycles::of(cfg, learning);
     let s = cfg.sources() as u64;
     let n = cfg.neurons() as u64;
     let g = cfg.groups() as u64;
     let c = s.div_ceil(cfg.lanes as u64);
-    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
-    let deliver = match (active_sources, slow) {
-        (0, _) => g,
-        (l, false) => g * (l + 5),
-        (l, true) => g * (2 * l + 4),
+    let deliver = match active_sources {
+        0 => g,
+        l => g * (k.per_source * l + k.group_drain),
     };
-    let potentiate = match (learning, slow) {
-        (false, _) => 0,
-        (true, false) => fired * (c + 3) + 1,
-        (true, true) => fired * (2 * c + 2) + 1,
+    let potentiate = if learning {
+        fired * (k.per_chunk * c + k.column_setup) + 1
+    } else {
+        0
     };
     s + n + STEP_FIXED_CYCLES + deliver + potentiate
 }
@@ -163,25 +162,51 @@ pub fn step_cycles(cfg: &CoreConfig, active_sources: u64, fired: u64, learning: 
 /// Expected cycles per step when every neuron fires with probability `p_fire` and every
 /// input with probability `p_input` per step (the means of L and F).
 pub fn expected_step_cycles(cfg: &CoreConfig, p_fire: f64, p_input: f64, learning: bool) -> f64 {
+    let k = PhaseCycles::of(cfg, learning);
     let n = cfg.neurons() as f64;
     let f = p_fire * n;
     let l = f + p_input * cfg.inputs() as f64;
     let s = cfg.sources() as f64;
     let g = cfg.groups() as f64;
     let c = (s / cfg.lanes as f64).ceil();
-    // L > 0 almost always at these rates; G·(L + 5) is linear in L, so the mean is exact.
-    let slow = learning && cfg.weight_memory == WeightMemory::Spram;
-    let deliver = if slow {
-        g * (2.0 * l + 4.0)
+    // L > 0 almost always at these rates; G·(a·L + b) is linear in L, so the mean is exact.
+    let deliver = g * (k.per_source as f64 * l + k.group_drain as f64);
+    let potentiate = if learning {
+        f * (k.per_chunk as f64 * c + k.column_setup as f64) + 1.0
     } else {
-        g * (l + 5.0)
-    };
-    let potentiate = match (learning, slow) {
-        (false, _) => 0.0,
-        (true, false) => f * (c + 3.0) + 1.0,
-        (true, true) => f * (2.0 * c + 2.0) + 1.0,
+        0.0
     };
     s + n + STEP_FIXED_CYCLES as f64 + deliver + potentiate
+}
+
+/// The coefficients of the delivery term G·(per_source·L + group_drain) and the
+/// potentiation term F·(per_chunk·C + column_setup) + 1: 1, 5, 1, 3, or with SPRAM weights
+/// and learning on (a read every other cycle) 2, 4, 2, 2.
+struct PhaseCycles {
+    per_source: u64,
+    group_drain: u64,
+    per_chunk: u64,
+    column_setup: u64,
+}
+
+impl PhaseCycles {
+    fn of(cfg: &CoreConfig, learning: bool) -> PhaseCycles {
+        if learning && cfg.weight_memory == WeightMemory::Spram {
+            PhaseCycles {
+                per_source: 2,
+                group_drain: 4,
+                per_chunk: 2,
+                column_setup: 2,
+            }
+        } else {
+            PhaseCycles {
+                per_source: 1,
+                group_drain: 5,
+                per_chunk: 1,
+                column_setup: 3,
+            }
+        }
+    }
 }
 
 impl GeneratedCore {

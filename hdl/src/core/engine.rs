@@ -8,7 +8,7 @@
 //! RAM read addresses come from counters); the RAMs answer one cycle later ("stage B",
 //! and "stage C" for delivery, whose weight address comes from the source list). RAM
 //! outputs are registered before the datapath blocks ([`NeuronUpdatePipe`], [`WeightAmp`]
-//! then [`WeightApply`], [`TraceUpdate`]) compute, and the results are written back in
+//! then [`WeightSum`] and, a stage later, [`WeightClamp`], [`TraceUpdate`]) compute, and the results are written back in
 //! a later stage (docs/hdl.md, "Engine pipelines": no multiplier sits between a RAM
 //! output and a RAM input). Every later stage runs off its own valid bit, so a phase's
 //! last items finish while the FSM has moved on.
@@ -336,12 +336,7 @@ impl Logic for StdpReg {
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
-        vec![TimingInfo {
-            name: "reg".into(),
-            clock: "clock".into(),
-            inputs: vec!["d".into()],
-            outputs: vec!["q".into()],
-        }]
+        crate::widgets::reg::register_timing()
     }
 }
 

@@ -53,6 +53,19 @@ pub struct Ram<const A: usize, const D: usize> {
     _signed: bool,
 }
 
+/// `depth` pseudo-random 64-bit values (xorshift), the simulated power-up contents of a
+/// memory of `depth` words ([`Ram`], [`super::Spram`]): never-written words read as
+/// garbage, so a test notices a read before a write.
+pub(crate) fn power_up_pattern(depth: usize) -> impl Iterator<Item = u64> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (depth as u64);
+    (0..depth).map(move |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    })
+}
+
 /// Address bits needed for `depth` words (at least 1).
 pub fn address_bits(depth: usize) -> usize {
     (usize::BITS - (depth.max(2) - 1).leading_zeros()) as usize
@@ -85,11 +98,7 @@ impl<const A: usize, const D: usize> Ram<A, D> {
             _signed: signed,
         };
         // Deterministic garbage (a power-up pattern), so unwritten words are noticed.
-        let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (depth as u64);
-        for _ in 0..depth {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for x in power_up_pattern(depth) {
             let mut word = Bits::<D>::default();
             for b in 0..D {
                 let bit = (x.rotate_left(b as u32) ^ (b as u64 * 0x5851)) & 1 == 1;

@@ -36,7 +36,7 @@ pub(crate) fn verilog_range(w: usize) -> String {
 }
 
 /// The timing of a register: `d` sampled and `q` launched by `clock`.
-fn register_timing() -> Vec<TimingInfo> {
+pub(crate) fn register_timing() -> Vec<TimingInfo> {
     vec![TimingInfo {
         name: "reg".into(),
         clock: "clock".into(),

@@ -17,7 +17,7 @@
 
 use rust_hdl::prelude::*;
 
-use super::ram::address_bits;
+use super::ram::{address_bits, power_up_pattern};
 
 /// Single-port 16-bit RAM with nibble write enables, `A`-bit addresses.
 #[derive(LogicBlock)]
@@ -46,15 +46,7 @@ impl<const A: usize> Spram<A> {
             address_bits(depth) <= A,
             "Spram depth {depth} needs more than {A} address bits"
         );
-        let mut x = 0xD1B5_4A32_D192_ED03u64 ^ (depth as u64);
-        let mem = (0..depth)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u16
-            })
-            .collect();
+        let mem = power_up_pattern(depth).map(|x| (x >> 24) as u16).collect();
         Self {
             clock: Default::default(),
             address: Default::default(),
