@@ -63,7 +63,8 @@ fn neuron_update_matches_model() {
 fn neuron_update_pipe_matches_model() {
     let mut sim = CycleSim::new(NeuronUpdatePipe::default(), |u| &mut u.clock).unwrap();
     let cases = all_cases(11);
-    // Latency 3: the outputs after edge k are those of the case sampled at edge k − 2.
+    // Latency 3: the outputs after edge k are those of the case sampled at edge k − 2,
+    // whose v_reset is presented with stage 3, at edge k (this case's is overwritten).
     for k in 0..=cases.len() + 1 {
         if let Some(c) = cases.get(k) {
             drive!(sim.uut, c);
@@ -71,11 +72,25 @@ fn neuron_update_pipe_matches_model() {
         } else {
             sim.uut.in_valid.next = false;
         }
+        sim.uut.v_reset.next = match k.checked_sub(2).and_then(|j| cases.get(j)) {
+            Some(c) => sbits::<STATE_W>(c.p.v_reset as i64),
+            None => sbits::<STATE_W>(0),
+        };
         sim.step();
         assert_eq!(sim.uut.out_valid.val(), k >= 2, "k = {k}");
         if k >= 2 {
             let c = &cases[k - 2];
-            assert_eq!(outputs!(sim.uut), model(c), "{c:?}");
+            let want = model(c);
+            let got = outputs!(sim.uut);
+            assert_eq!(
+                (got.v, got.r, got.fired),
+                (want.v, want.r, want.fired),
+                "{c:?}"
+            );
+        }
+        // i_new leads the other outputs by one edge.
+        if let Some(c) = k.checked_sub(1).and_then(|j| cases.get(j)) {
+            assert_eq!(sval(sim.uut.i_new.val()) as i16, model(c).i, "{c:?}");
         }
     }
     sim.step();

@@ -61,6 +61,9 @@ pub const BYTE_W: usize = 10;
 pub const WDATA_W: usize = 8 * sp::LEN;
 /// `rdata`: the 12-byte parameter record, the widest result.
 pub const RDATA_W: usize = 8 * np::LEN;
+/// The stored parameter record: the 12-byte record without v_reset (bytes 0–1 and 4–11;
+/// v_reset has its own RAM, `params_reset`).
+pub const PSTORE_W: usize = RDATA_W - STATE_W;
 /// Weight-bank address: (M+N)·G < 8192 · 4096 = 2^25.
 pub const WADDR_W: usize = 25;
 /// Replay address: R · ceil(N/8) <= 64 · 512 = 2^15.
@@ -85,6 +88,7 @@ const _: () = {
     assert!(sp::W_MIN == 6 && sp::W_MAX == 8 && sp::ALPHA_PRE == 10 && sp::ALPHA_POST == 12);
     assert!(sp::LEN == 14);
     assert!(ACC_W == 29 && STATE_W == 16 && ALPHA_W == 16 && TRACE_W == 8);
+    assert!(PSTORE_W == 80);
 };
 
 /// The engine's FSM state. The first variant is the power-up state: the engine starts
@@ -184,11 +188,11 @@ pub struct Widen<const M: usize, const N: usize> {
 
 impl<const M: usize, const N: usize> Logic for Widen<M, N> {
     fn update(&mut self) {
-        const { assert!(M >= 1 && M < N && M <= 64) };
+        const { assert!(M >= 1 && M < N) };
         let mut y = Bits::<N>::default();
-        let x = self.x.val().to_u64();
+        let x = self.x.val();
         for t in 0..M {
-            y = y.replace_bit(t, (x >> t) & 1 == 1);
+            y = y.replace_bit(t, x.get_bit(t));
         }
         self.out.next = y;
     }
@@ -353,7 +357,7 @@ impl Logic for StdpReg {
 /// | `slot` | in | Bits<6> | replay slot (taken mod R) |
 /// | `byte_idx` | in | Bits<10> | byte of a fired bitmap |
 /// | `wdata` | in | Bits<112> | write operand (weight, mask, params, STDP record); held until `busy` falls |
-/// | `rdata` | out | Bits<96> | read result |
+/// | `rdata` | out | Bits<96> | read result, valid until the next `op_start`: bytes 0–5 held in a register (0 above the result), bytes 6–11 the parameter RAM's output (only meaningful after READ_PARAMS) |
 /// | `fired_count` | out | Bits<13> | \|F\| of the last STEP or READ_FIRED_COUNT |
 /// | `stdp` | out | Bits<112> | the current STDP record |
 #[derive(LogicBlock)]
@@ -376,7 +380,14 @@ pub struct Engine<const P: usize> {
     ybank: [Ram<NEU_W, TRACE_W>; P],
     accbank: [Ram<NEU_W, ACC_W>; P],
     xbank: [Ram<SRC_W, TRACE_W>; P],
-    params: Ram<NEU_W, RDATA_W>,
+    /// The parameter records without v_reset ([`PSTORE_W`]); v_reset has its own RAM,
+    /// read two stages later than the rest (stage E), so that no register carries it down
+    /// the update pipeline.
+    params: Ram<NEU_W, PSTORE_W>,
+    params_reset: Ram<NEU_W, STATE_W>,
+    /// Stored form → record (host reads): both RAMs' outputs at record width.
+    params_ext: Widen<PSTORE_W, RDATA_W>,
+    reset_ext: Widen<STATE_W, RDATA_W>,
     mem_v: Ram<NEU_W, STATE_W>,
     mem_i: Ram<NEU_W, STATE_W>,
     mem_r: Ram<NEU_W, REFRACT_W>,
@@ -417,6 +428,7 @@ pub struct Engine<const P: usize> {
     pat_pot: LanePattern<P>,
     pat_bs: LanePattern<P>,
     pat_bn: LanePattern<P>,
+    pat_nc: LanePattern<P>,
     pat_wc: LanePattern<P>,
     pat_nf: LanePattern<P>,
     pat_wx: LanePattern<P>,
@@ -485,9 +497,11 @@ pub struct Engine<const P: usize> {
     dd_w: [DFF<Bits<WEIGHT_W>>; P],
     dd_m: [DFF<Bit>; P],
     dd_amp: [DFF<Bits<WEIGHT_SUM_W>>; P],
-    // neuron stage C (operands of the pipelined update), D, E and F (side band)
+    // neuron stages C (operands of the pipelined update), D, E and F (side band). With
+    // `k_direct` the operands are the RAM outputs themselves, read one stage late (see
+    // `Phase::Neuron`), and the operand registers have no load (synthesis removes them).
     nc_v: DFF<Bit>,
-    nc_params: DFF<Bits<RDATA_W>>,
+    nc_params: DFF<Bits<PSTORE_W>>,
     nc_vm: DFF<Bits<STATE_W>>,
     nc_i: DFF<Bits<STATE_W>>,
     nc_r: DFF<Bits<REFRACT_W>>,
@@ -502,6 +516,17 @@ pub struct Engine<const P: usize> {
     ne_n: NarrowReg<NEU_W>,
     nf_y: DFF<Bits<TRACE_W>>,
     nf_n: NarrowReg<NEU_W>,
+    /// Stage C's operands (registered or direct) and stage F's post-trace.
+    c_params: Signal<Local, Bits<PSTORE_W>>,
+    c_acc: Signal<Local, Bits<ACC_W>>,
+    f_y: Signal<Local, Bits<TRACE_W>>,
+    /// The record being written, and the one read, as stored (v_reset's bytes removed)
+    /// and reassembled.
+    p_store: Signal<Local, Bits<RDATA_W>>,
+    p_record: Signal<Local, Bits<RDATA_W>>,
+    /// w_shift and the reserved byte of stage C's parameters (acc is shifted from the RAM
+    /// output or in stage B), and the bits of `p_store` above the stored form.
+    unused_params: Signal<Local, Bit>,
     // potentiation stage C: potentiation from registered weights and pre-traces
     pc_v: DFF<Bit>,
     pc_addr: [NarrowReg<WADDR_W>; P],
@@ -585,6 +610,15 @@ pub struct Engine<const P: usize> {
     k_rmask6: Constant<Bits<SLOT_W>>,
     k_r15: Constant<Bits<RADDR_W>>,
     k_params_reset: Constant<Bits<RDATA_W>>,
+    k_pstore_reset: Constant<Bits<PSTORE_W>>,
+    /// v_th's bits, v_reset's bit offset and v_rest's.
+    k_th_mask: Constant<Bits<RDATA_W>>,
+    k_reset_shift: Constant<Bits<8>>,
+    k_rest_shift: Constant<Bits<8>>,
+    /// The `rdata` bits held in `rdata_r` (bytes 0–5).
+    k_rdata_held: Constant<Bits<RDATA_W>>,
+    /// Neuron operands straight from the RAM outputs ([`neuron_operands_direct`]).
+    k_direct: Constant<Bit>,
     k_stdp_reset: Constant<Bits<WDATA_W>>,
     one_src: Constant<Bits<SRC_W>>,
     one_neu: Constant<Bits<NEU_W>>,
@@ -611,6 +645,20 @@ fn record_constant<const N: usize>(bytes: &[u8]) -> Constant<Bits<N>> {
         }
     }
     Constant::new(b)
+}
+
+/// Whether the engine's neuron update takes its operands straight from the block-RAM
+/// outputs (the RAMs read one stage late) instead of from registers that copy them.
+///
+/// The two forms behave identically, cycle for cycle (docs/rtl.md §6). The direct form
+/// saves ~220 flip-flops at N = 256, which on iCE40 are ~220 logic cells (a flip-flop that
+/// copies a RAM output cannot share a cell with a LUT); the registered form keeps the
+/// RAMs' clock-to-out out of the multiplier stage, which ECP5 needs (its DP16KD
+/// clock-to-out is 5.8 ns: 85F N = 512 drops from 56 to 45 MHz with the direct form).
+/// The direct form goes with the iCE40 UltraPlus form of the core, `weight_memory =
+/// "spram"`, the one core whose logic cells are the limit.
+pub fn neuron_operands_direct(cfg: &CoreConfig) -> bool {
+    cfg.weight_memory == neurofab_proto::WeightMemory::Spram
 }
 
 impl<const P: usize> Engine<P> {
@@ -660,6 +708,9 @@ impl<const P: usize> Engine<P> {
             accbank: std::array::from_fn(|_| Ram::plain(g)),
             xbank: std::array::from_fn(|_| Ram::plain(chunks)),
             params: Ram::plain(n),
+            params_reset: Ram::plain(n),
+            params_ext: Default::default(),
+            reset_ext: Default::default(),
             mem_v: Ram::plain(n),
             mem_i: Ram::plain(n),
             mem_r: Ram::plain(n),
@@ -700,6 +751,22 @@ impl<const P: usize> Engine<P> {
             pat_pot: Default::default(),
             pat_bs: Default::default(),
             pat_bn: Default::default(),
+            pat_nc: Default::default(),
+            nc_params: Default::default(),
+            nc_vm: Default::default(),
+            nc_i: Default::default(),
+            nc_r: Default::default(),
+            nc_acc: Default::default(),
+            nc_y: Default::default(),
+            nd_y: Default::default(),
+            ne_y: Default::default(),
+            nf_y: Default::default(),
+            c_params: Default::default(),
+            c_acc: Default::default(),
+            f_y: Default::default(),
+            p_store: Default::default(),
+            p_record: Default::default(),
+            unused_params: Default::default(),
             pat_wc: Default::default(),
             pat_nf: Default::default(),
             pat_wx: Default::default(),
@@ -758,20 +825,11 @@ impl<const P: usize> Engine<P> {
             dd_m: std::array::from_fn(|_| Default::default()),
             dd_amp: std::array::from_fn(|_| Default::default()),
             nc_v: Default::default(),
-            nc_params: Default::default(),
-            nc_vm: Default::default(),
-            nc_i: Default::default(),
-            nc_r: Default::default(),
-            nc_acc: Default::default(),
-            nc_y: Default::default(),
             nc_n: NarrowReg::holding(max_neu),
             nd_v: Default::default(),
-            nd_y: Default::default(),
             nd_n: NarrowReg::holding(max_neu),
             ne_v: Default::default(),
-            ne_y: Default::default(),
             ne_n: NarrowReg::holding(max_neu),
-            nf_y: Default::default(),
             nf_n: NarrowReg::holding(max_neu),
             pc_v: Default::default(),
             pc_addr: std::array::from_fn(|_| NarrowReg::holding(max_waddr)),
@@ -842,6 +900,16 @@ impl<const P: usize> Engine<P> {
             k_rmask6: k(r as u64 - 1),
             k_r15: k(r as u64),
             k_params_reset: record_constant(&params_rec),
+            k_pstore_reset: {
+                let mut stored = params_rec.to_vec();
+                stored.drain(np::V_RESET..np::V_RESET + 2);
+                record_constant(&stored)
+            },
+            k_th_mask: k((1 << STATE_W) - 1),
+            k_reset_shift: k(8 * np::V_RESET as u64),
+            k_rest_shift: k(8 * np::V_REST as u64),
+            k_rdata_held: k((1 << (8 * ns::LEN)) - 1),
+            k_direct: Constant::new(neuron_operands_direct(cfg)),
             k_stdp_reset: record_constant(&stdp_rec),
             one_src: k(1),
             one_neu: k(1),
@@ -912,6 +980,7 @@ impl<const P: usize> Logic for Engine<P> {
             self.xbank[j].clock.next = self.clock.val();
         }
         self.params.clock.next = self.clock.val();
+        self.params_reset.clock.next = self.clock.val();
         self.mem_v.clock.next = self.clock.val();
         self.mem_i.clock.next = self.clock.val();
         self.mem_r.clock.next = self.clock.val();
@@ -925,7 +994,6 @@ impl<const P: usize> Logic for Engine<P> {
 
         // ---- outputs ----
         self.busy.next = self.phase.q.val() != Phase::Idle;
-        self.rdata.next = self.rdata_r.q.val();
         self.fired_count.next = self.count_r.q.val();
         self.stdp.next = self.stdp_r.q.val();
         self.learn.next = self.stdp_r.q.val().get_bit(0);
@@ -950,6 +1018,7 @@ impl<const P: usize> Logic for Engine<P> {
         self.pat_pot.r.next = self.f_lane.q.val();
         self.pat_bs.r.next = self.b_s.q.val().get_bits::<3>(0);
         self.pat_bn.r.next = self.b_n.q.val().get_bits::<3>(0);
+        self.pat_nc.r.next = self.nc_n.q.val().get_bits::<3>(0);
         self.pat_wc.r.next = self.wc_s.q.val().get_bits::<3>(0);
         self.pat_nf.r.next = self.nf_n.q.val().get_bits::<3>(0);
         self.pat_wx.r.next = self.wx_rot.q.val();
@@ -960,6 +1029,7 @@ impl<const P: usize> Logic for Engine<P> {
             ^ self.pat_pot.pat.val().xor()
             ^ self.pat_bs.pat.val().xor()
             ^ self.pat_bn.pat.val().xor()
+            ^ self.pat_nc.pat.val().xor()
             ^ self.pat_wc.pat.val().xor()
             ^ self.pat_nf.pat.val().xor()
             ^ self.pat_wx.pat.val().xor();
@@ -976,9 +1046,17 @@ impl<const P: usize> Logic for Engine<P> {
             if self.pat_bs.pat.val().get_bit(b) {
                 self.sel_x.next = self.xbank[b].read_data.val();
             }
-            if self.pat_bn.pat.val().get_bit(b) {
-                self.sel_y.next = self.ybank[b].read_data.val();
+            // Stage C's (direct) or stage B's (registered) accumulator, stage F's (direct)
+            // or stage B's (registered) post-trace.
+            if (self.k_direct.val() & self.pat_nc.pat.val().get_bit(b))
+                | (!self.k_direct.val() & self.pat_bn.pat.val().get_bit(b))
+            {
                 self.sel_acc.next = self.accbank[b].read_data.val();
+            }
+            if (self.k_direct.val() & self.pat_nf.pat.val().get_bit(b))
+                | (!self.k_direct.val() & self.pat_bn.pat.val().get_bit(b))
+            {
+                self.sel_y.next = self.ybank[b].read_data.val();
             }
             if self.pat_host.pat.val().get_bit(b) {
                 self.h_w.next = self.wbank[b].read_data.val();
@@ -1030,15 +1108,21 @@ impl<const P: usize> Logic for Engine<P> {
         self.xtrace.alpha.next = self.stdp_r.q.val().get_bits::<16>(80);
         self.xtrace.spike.next = self.wc_spike.q.val();
         self.xtrace.inc.next = self.stdp_r.q.val().get_bits::<8>(24);
-        // Neuron update: stage B registers the RAM outputs (and acc = Σw · 2^w_shift,
-        // w_shift <= 14: four bits); the pipelined update runs in stages C, D and E; its
-        // registered results are written in stage F.
+        // Neuron update, stage C's operands (acc = Σw · 2^w_shift, w_shift <= 14: four
+        // bits). Registered (`k_direct` 0): the RAMs are read with stage A's index and
+        // stage B registers their outputs. Direct: the parameter, state and accumulator
+        // RAMs are read with stage B's index, so their outputs are stage C's operands (no
+        // copy registers: on iCE40 each would be a logic cell), and acc is shifted in stage
+        // C, where the pipeline only registers it. The pipelined update runs in stages C, D
+        // and E (v_reset, from its own RAM read with stage D's index, joins in E); its
+        // registered results are written in stage F, where the post-trace y meets them
+        // (direct: read with stage E's index; registered: carried from stage B).
         self.nc_v.d.next = self.b_nvalid.q.val() & (self.phase.q.val() != Phase::ResetState);
         self.nc_params.d.next = self.params.read_data.val();
         self.nc_vm.d.next = self.mem_v.read_data.val();
         self.nc_i.d.next = self.mem_i.read_data.val();
         self.nc_r.d.next = self.mem_r.read_data.val();
-        self.nc_acc.d.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(88);
+        self.nc_acc.d.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(72);
         self.nc_y.d.next = self.sel_y.val();
         self.nc_n.d.next = self.b_n.q.val();
         self.nd_v.d.next = self.nc_v.q.val();
@@ -1049,22 +1133,35 @@ impl<const P: usize> Logic for Engine<P> {
         self.ne_n.d.next = self.nd_n.q.val();
         self.nf_y.d.next = self.ne_y.q.val();
         self.nf_n.d.next = self.ne_n.q.val();
+        if self.k_direct.val() {
+            self.c_params.next = self.params.read_data.val();
+            self.c_acc.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(72);
+            self.nu.v.next = signed_cast(self.mem_v.read_data.val());
+            self.nu.i.next = signed_cast(self.mem_i.read_data.val());
+            self.nu.r.next = self.mem_r.read_data.val();
+            self.f_y.next = self.sel_y.val();
+        } else {
+            self.c_params.next = self.nc_params.q.val();
+            self.c_acc.next = self.nc_acc.q.val();
+            self.nu.v.next = signed_cast(self.nc_vm.q.val());
+            self.nu.i.next = signed_cast(self.nc_i.q.val());
+            self.nu.r.next = self.nc_r.q.val();
+            self.f_y.next = self.nf_y.q.val();
+        }
         // Stage F addresses from n: its source index M + n and its group n >> lg P.
         self.f_src.x.next = self.nf_n.q.val();
         self.f_grp25.x.next = self.nf_n.q.val() >> self.k_lg_p.val();
         self.nu.in_valid.next = self.nc_v.q.val();
-        self.nu.v_th.next = signed_cast(self.nc_params.q.val().get_bits::<16>(0));
-        self.nu.v_reset.next = signed_cast(self.nc_params.q.val().get_bits::<16>(16));
-        self.nu.v_rest.next = signed_cast(self.nc_params.q.val().get_bits::<16>(32));
-        self.nu.alpha_v.next = self.nc_params.q.val().get_bits::<16>(48);
-        self.nu.alpha_i.next = self.nc_params.q.val().get_bits::<16>(64);
-        self.nu.t_ref.next = self.nc_params.q.val().get_bits::<8>(80);
-        self.nu.v.next = signed_cast(self.nc_vm.q.val());
-        self.nu.i.next = signed_cast(self.nc_i.q.val());
-        self.nu.r.next = self.nc_r.q.val();
-        self.nu.acc.next = signed_cast(self.nc_acc.q.val());
+        // The stored record: v_th at bit 0, then the record from v_rest on, at bit 16.
+        self.nu.v_th.next = signed_cast(self.c_params.val().get_bits::<16>(0));
+        self.nu.v_reset.next = signed_cast(self.params_reset.read_data.val());
+        self.nu.v_rest.next = signed_cast(self.c_params.val().get_bits::<16>(16));
+        self.nu.alpha_v.next = self.c_params.val().get_bits::<16>(32);
+        self.nu.alpha_i.next = self.c_params.val().get_bits::<16>(48);
+        self.nu.t_ref.next = self.c_params.val().get_bits::<8>(64);
+        self.nu.acc.next = signed_cast(self.c_acc.val());
         // Post-trace (neuron stage F).
-        self.ytrace.x.next = self.nf_y.q.val();
+        self.ytrace.x.next = self.f_y.val();
         self.ytrace.alpha.next = self.stdp_r.q.val().get_bits::<16>(96);
         self.ytrace.spike.next = self.nu.fired.val();
         self.ytrace.inc.next = self.stdp_r.q.val().get_bits::<8>(32);
@@ -1149,10 +1246,30 @@ impl<const P: usize> Logic for Engine<P> {
             self.xbank[b].write_data.next = self.xtrace.x_new.val();
             self.xbank[b].read_address.next = self.h_src.q.val() >> self.k_lg_p.val();
         }
+        // Record ↔ stored form: v_reset's two bytes cut out (write) or put back (read).
+        self.p_store.next = (self.wdata.val().get_bits::<96>(0) & self.k_th_mask.val())
+            | ((self.wdata.val().get_bits::<96>(0) >> self.k_rest_shift.val())
+                << self.k_reset_shift.val());
+        self.params_ext.x.next = self.params.read_data.val();
+        self.reset_ext.x.next = self.params_reset.read_data.val();
+        self.p_record.next = (self.params_ext.out.val() & self.k_th_mask.val())
+            | (self.reset_ext.out.val() << self.k_reset_shift.val())
+            | ((self.params_ext.out.val() >> self.k_reset_shift.val()) << self.k_rest_shift.val());
+        // Bytes 6–11 are live parameter-RAM output (its read address, the host's neuron,
+        // holds until the next operation), so they need no 48 copy flip-flops; the
+        // executor reads them only for READ_PARAMS, the one result that has them.
+        self.rdata.next = (self.rdata_r.q.val() & self.k_rdata_held.val())
+            | (self.p_record.val() & !self.k_rdata_held.val());
+        self.unused_params.next = self.c_params.val().get_bits::<8>(72).xor()
+            ^ self.p_store.val().get_bits::<16>(80).xor();
         self.params.write_enable.next = false;
         self.params.write_address.next = self.h_n.q.val();
-        self.params.write_data.next = self.wdata.val().get_bits::<96>(0);
+        self.params.write_data.next = self.p_store.val().get_bits::<PSTORE_W>(0);
         self.params.read_address.next = self.h_n.q.val();
+        self.params_reset.write_enable.next = false;
+        self.params_reset.write_address.next = self.h_n.q.val();
+        self.params_reset.write_data.next = self.wdata.val().get_bits::<16>(16);
+        self.params_reset.read_address.next = self.h_n.q.val();
         self.mem_v.write_enable.next = false;
         self.mem_v.write_address.next = self.b_n.q.val();
         self.mem_v.write_data.next = unsigned_cast(self.nu.v_new.val());
@@ -1221,7 +1338,7 @@ impl<const P: usize> Logic for Engine<P> {
             self.active.write_enable.next = true;
             if self.b_nvalid.q.val() {
                 self.mem_v.write_enable.next = true;
-                self.mem_v.write_data.next = self.params.read_data.val().get_bits::<16>(32);
+                self.mem_v.write_data.next = self.params.read_data.val().get_bits::<16>(16);
                 self.mem_i.write_enable.next = true;
                 self.mem_i.write_data.next = self.zero_16.val();
                 self.mem_r.write_enable.next = true;
@@ -1233,12 +1350,17 @@ impl<const P: usize> Logic for Engine<P> {
             }
         }
 
+        // ---- stage E of the neuron update: write i, final after the update's stage 2
+        // (`nu.i_new` leads the other results by a stage) ----
+        if self.ne_v.q.val() {
+            self.mem_i.write_enable.next = true;
+            self.mem_i.write_address.next = self.ne_n.q.val();
+        }
+
         // ---- stage F of the neuron update (phases 3 + 6): write the results ----
         if self.nu.out_valid.val() {
             self.mem_v.write_enable.next = true;
             self.mem_v.write_address.next = self.nf_n.q.val();
-            self.mem_i.write_enable.next = true;
-            self.mem_i.write_address.next = self.nf_n.q.val();
             self.mem_r.write_enable.next = true;
             self.mem_r.write_address.next = self.nf_n.q.val();
             for b in 0..P {
@@ -1318,7 +1440,11 @@ impl<const P: usize> Logic for Engine<P> {
                 if self.clr_n.q.val() != self.k_neurons.val() {
                     self.params.write_enable.next = true;
                     self.params.write_address.next = self.clr_n.q.val();
-                    self.params.write_data.next = self.k_params_reset.val();
+                    self.params.write_data.next = self.k_pstore_reset.val();
+                    self.params_reset.write_enable.next = true;
+                    self.params_reset.write_address.next = self.clr_n.q.val();
+                    self.params_reset.write_data.next =
+                        self.k_params_reset.val().get_bits::<16>(16);
                     self.clr_n.d.next = self.clr_n.q.val() + self.one_neu.val();
                 }
                 self.clr_w.d.next = self.clr_w.q.val() + self.one_w.val();
@@ -1385,6 +1511,7 @@ impl<const P: usize> Logic for Engine<P> {
                 }
                 if self.h_op.q.val() == self.op_write_params.val() {
                     self.params.write_enable.next = true;
+                    self.params_reset.write_enable.next = true;
                 }
                 if self.h_op.q.val() == self.op_set_input.val() {
                     self.active.write_enable.next = true;
@@ -1403,7 +1530,7 @@ impl<const P: usize> Logic for Engine<P> {
                     self.phase.d.next = Phase::HostC;
                 }
                 if self.h_op.q.val() == self.op_read_params.val() {
-                    self.rdata_r.d.next = self.params.read_data.val();
+                    self.rdata_r.d.next = self.p_record.val();
                 }
                 if self.h_op.q.val() == self.op_read_state.val() {
                     self.rdata_r.d.next = self.res_state.out.val();
@@ -1478,12 +1605,27 @@ impl<const P: usize> Logic for Engine<P> {
                 }
             }
             Phase::Neuron => {
-                self.params.read_address.next = self.n_cnt.q.val();
-                self.mem_v.read_address.next = self.n_cnt.q.val();
-                self.mem_i.read_address.next = self.n_cnt.q.val();
-                self.mem_r.read_address.next = self.n_cnt.q.val();
-                for b in 0..P {
-                    self.ybank[b].read_address.next = self.n_cnt.q.val() >> self.k_lg_p.val();
+                // Operands with stage A's index (registered) or stage B's (direct, see the
+                // datapath inputs), v_reset with stage D's, the post-trace with stage A's
+                // (registered) or E's (direct).
+                self.params_reset.read_address.next = self.nd_n.q.val();
+                if self.k_direct.val() {
+                    self.params.read_address.next = self.b_n.q.val();
+                    self.mem_v.read_address.next = self.b_n.q.val();
+                    self.mem_i.read_address.next = self.b_n.q.val();
+                    self.mem_r.read_address.next = self.b_n.q.val();
+                    for b in 0..P {
+                        self.accbank[b].read_address.next = self.b_n.q.val() >> self.k_lg_p.val();
+                        self.ybank[b].read_address.next = self.ne_n.q.val() >> self.k_lg_p.val();
+                    }
+                } else {
+                    self.params.read_address.next = self.n_cnt.q.val();
+                    self.mem_v.read_address.next = self.n_cnt.q.val();
+                    self.mem_i.read_address.next = self.n_cnt.q.val();
+                    self.mem_r.read_address.next = self.n_cnt.q.val();
+                    for b in 0..P {
+                        self.ybank[b].read_address.next = self.n_cnt.q.val() >> self.k_lg_p.val();
+                    }
                 }
                 if self.n_cnt.q.val() != self.k_neurons.val() {
                     self.b_nvalid.d.next = true;

@@ -370,11 +370,18 @@ impl Logic for NeuronUpdate {
 /// that edge, stage 2 ([`NeuronSum`]) at the next, stage 3 ([`NeuronFire`]) feeds the
 /// output registers at the one after. The outputs of the neuron presented before edge k
 /// are valid after edge k+2, with `out_valid` high. Every register powers up 0.
+///
+/// Except `v_reset`: only stage 3 needs it, so it is presented with that stage, two edges
+/// after the other inputs (the engine reads it from its own RAM two stages later instead of
+/// carrying 2 × 16 pipeline bits, each a logic cell on iCE40). And `i_new`, final after
+/// stage 2, is output one edge before the others (after edge k+1), so that it needs no
+/// third register.
 #[derive(LogicBlock, Default)]
 pub struct NeuronUpdatePipe {
     pub clock: Signal<In, Clock>,
     pub in_valid: Signal<In, Bit>,
     pub v_th: Signal<In, Signed<STATE_W>>,
+    /// Presented two edges after the other inputs (stage 3).
     pub v_reset: Signal<In, Signed<STATE_W>>,
     pub v_rest: Signal<In, Signed<STATE_W>>,
     pub alpha_v: Signal<In, Bits<ALPHA_W>>,
@@ -403,7 +410,6 @@ pub struct NeuronUpdatePipe {
     s1_th_min: DFF<Bit>,
     s1_held: DFF<Bit>,
     s1_r_next: DFF<Bits<REFRACT_W>>,
-    s1_v_reset: DFF<Signed<STATE_W>>,
     // Stage-2 registers.
     s2_valid: DFF<Bit>,
     s2_i_new: DFF<Signed<STATE_W>>,
@@ -412,11 +418,9 @@ pub struct NeuronUpdatePipe {
     s2_th_min: DFF<Bit>,
     s2_held: DFF<Bit>,
     s2_r_next: DFF<Bits<REFRACT_W>>,
-    s2_v_reset: DFF<Signed<STATE_W>>,
     // Output registers.
     s3_valid: DFF<Bit>,
     s3_v_new: DFF<Signed<STATE_W>>,
-    s3_i_new: DFF<Signed<STATE_W>>,
     s3_r_new: DFF<Bits<REFRACT_W>>,
     s3_fired: DFF<Bit>,
 }
@@ -426,8 +430,8 @@ impl Logic for NeuronUpdatePipe {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s1_valid, s1_di, s1_dv, s1_acc, s1_v_rest, s1_rest_th, s1_th_min, s1_held,
-            s1_r_next, s1_v_reset, s2_valid, s2_i_new, s2_v_leak, s2_margin, s2_th_min, s2_held,
-            s2_r_next, s2_v_reset, s3_valid, s3_v_new, s3_i_new, s3_r_new, s3_fired
+            s1_r_next, s2_valid, s2_i_new, s2_v_leak, s2_margin, s2_th_min, s2_held, s2_r_next,
+            s3_valid, s3_v_new, s3_r_new, s3_fired
         );
         // Stage 1: decays, v_rest − v_th, refractory pre-decision.
         self.leak.v.next = self.v.val();
@@ -448,7 +452,6 @@ impl Logic for NeuronUpdatePipe {
         self.s1_th_min.d.next = self.prep.th_min.val();
         self.s1_held.d.next = self.prep.held.val();
         self.s1_r_next.d.next = self.prep.r_next.val();
-        self.s1_v_reset.d.next = self.v_reset.val();
         // Stage 2: current sum and saturation, v_leak, threshold margin.
         self.sum.di.next = self.s1_di.q.val();
         self.sum.dv.next = self.s1_dv.q.val();
@@ -462,7 +465,6 @@ impl Logic for NeuronUpdatePipe {
         self.s2_th_min.d.next = self.s1_th_min.q.val();
         self.s2_held.d.next = self.s1_held.q.val();
         self.s2_r_next.d.next = self.s1_r_next.q.val();
-        self.s2_v_reset.d.next = self.s1_v_reset.q.val();
         // Stage 3: membrane sum, saturation, threshold, refractory.
         self.fire.i_new.next = self.s2_i_new.q.val();
         self.fire.v_leak.next = self.s2_v_leak.q.val();
@@ -470,15 +472,14 @@ impl Logic for NeuronUpdatePipe {
         self.fire.th_min.next = self.s2_th_min.q.val();
         self.fire.held.next = self.s2_held.q.val();
         self.fire.r_next.next = self.s2_r_next.q.val();
-        self.fire.v_reset.next = self.s2_v_reset.q.val();
+        self.fire.v_reset.next = self.v_reset.val();
         self.s3_valid.d.next = self.s2_valid.q.val();
         self.s3_v_new.d.next = self.fire.v_new.val();
-        self.s3_i_new.d.next = self.s2_i_new.q.val();
         self.s3_r_new.d.next = self.fire.r_new.val();
         self.s3_fired.d.next = self.fire.fired.val();
         self.out_valid.next = self.s3_valid.q.val();
         self.v_new.next = self.s3_v_new.q.val();
-        self.i_new.next = self.s3_i_new.q.val();
+        self.i_new.next = self.s2_i_new.q.val();
         self.r_new.next = self.s3_r_new.q.val();
         self.fired.next = self.s3_fired.q.val();
     }
