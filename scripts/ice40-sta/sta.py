@@ -5,13 +5,17 @@ carry 0.3 ns, clock-to-Q 1.4 ns; RAM clock-to-out assumed 2.5 ns). Like nextpnr 
 does not time through a combinational SB_MAC16 (its outputs start at 0). Agrees with
 nextpnr's worst path within a few tenths of a ns.
 
-Usage: python3 sta.py DUMP.json [THRESHOLD_NS=41.5] [-v]
+Usage: python3 sta.py DUMP.json [THRESHOLD_NS=41.5] [-v] [--mac NS]
+--mac NS times through every SB_MAC16 as a combinational cell of NS ns from any input to
+any output (the cells' real delay is not in nextpnr 0.4's database): the paths through the
+multipliers then show up among the endpoints, and NS at which they fail is the margin.
 Prints the worst endpoints (one per register/source group), the number of endpoints
 over the threshold, and the groups (endpoint register, path source) by count.
 """
 import json, sys, collections
 d = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "nextpnr_dump.json"))
-thr = float(sys.argv[2]) if len(sys.argv) > 2 else 41.5
+thr = float(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 41.5
+MAC = float(sys.argv[sys.argv.index("--mac") + 1]) if "--mac" in sys.argv else None
 cells, nets = d["cells"], d["nets"]
 LUT = {"I0": 1.3, "I1": 1.25, "I2": 1.2, "I3": 0.9}
 CO = {"I1": 0.7, "I2": 0.6, "CIN": 0.3}
@@ -23,6 +27,9 @@ for nn, n in nets.items():
     if dc: drv[(dc, dp)] = nn
     for uc, up, dl in n["users"]:
         inp[(uc, up)] = (nn, dl, dc, dp)
+cell_inputs = collections.defaultdict(list)
+for (uc, up) in inp:
+    cell_inputs[uc].append(up)
 sys.setrecursionlimit(1000000)
 memo = {}
 def out_arr(c, p):
@@ -46,6 +53,11 @@ def out_arr(c, p):
                 if a[0] + dl > res[0]: res = (a[0] + dl, (c, ip))
     elif t in ("ICESTORM_RAM", "ICESTORM_SPRAM"):
         res = (2.5, None)
+    elif t == "ICESTORM_DSP" and MAC is not None:
+        for ip in cell_inputs[c]:
+            if "CLK" in ip: continue
+            a = in_arr(c, ip)
+            if a[0] + MAC > res[0]: res = (a[0] + MAC, (c, ip))
     else:
         res = (0.0, None)
     memo[key] = res

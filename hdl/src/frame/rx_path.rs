@@ -224,6 +224,11 @@ pub struct RxPath<const RA: usize> {
     len: DFF<Bits<16>>,
     rx_crc: DFF<Bits<16>>,
     fits: DFF<Bit>,
+    /// The length just completed exceeds MAX_PAYLOAD: the Oversized event follows one
+    /// cycle after the length's high byte (registered, so that the 16-bit length compare
+    /// and the event/queue-write logic are in different cycles; the next byte is at least
+    /// a byte time away).
+    oversized: DFF<Bit>,
     wp: DFF<Bits<16>>,
     tail: DFF<Bits<16>>,
     head: DFF<Bits<16>>,
@@ -343,6 +348,7 @@ impl<const RA: usize> RxPath<RA> {
             len: Default::default(),
             rx_crc: Default::default(),
             fits: Default::default(),
+            oversized: Default::default(),
             wp: Default::default(),
             tail: Default::default(),
             head: Default::default(),
@@ -421,6 +427,7 @@ impl<const RA: usize> Logic for RxPath<RA> {
             len,
             rx_crc,
             fits,
+            oversized,
             wp,
             tail,
             head,
@@ -562,14 +569,7 @@ impl<const RA: usize> Logic for RxPath<RA> {
             } else if self.count.q.val() == self.k_c3.val() {
                 self.len.d.next = self.len_new.val();
                 self.fits.d.next = self.used_plus.val() <= self.k_ring_size.val();
-                if self.len_new.val() > self.k_max_payload.val() {
-                    // Oversized
-                    self.ev_end.next = true;
-                    self.ev_push.next = true;
-                    self.ev_status.next = self.k_err_oversized.val();
-                    self.ev_lo.next = self.len_new.val();
-                    self.state.d.next = RxState::Hunt;
-                }
+                self.oversized.d.next = self.len_new.val() > self.k_max_payload.val();
             } else if self.count.q.val() < self.len_p4.val() {
                 // payload byte
                 if self.fits.q.val() {
@@ -589,6 +589,16 @@ impl<const RA: usize> Logic for RxPath<RA> {
                 self.ev_lo.next = self.len.q.val();
                 self.state.d.next = RxState::Hunt;
             }
+        }
+
+        // The cycle after the length: Oversized (detail: the length, now in `len`).
+        if self.oversized.q.val() {
+            self.oversized.d.next = false;
+            self.ev_end.next = true;
+            self.ev_push.next = true;
+            self.ev_status.next = self.k_err_oversized.val();
+            self.ev_lo.next = self.len.q.val();
+            self.state.d.next = RxState::Hunt;
         }
 
         // ---- admission (framing first, then BUSY) ----
