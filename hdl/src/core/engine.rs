@@ -468,7 +468,6 @@ pub struct Engine<const P: usize> {
     dl_addr_b: NarrowReg<WADDR_W>,
     dl_rot_b: DFF<Bits<3>>,
     dl_v2: DFF<Bit>,
-    dl_addr: NarrowReg<WADDR_W>,
     dl_rot: DFF<Bits<3>>,
     acc: [DFF<Bits<ACC_W>>; P],
     // neuron phase
@@ -482,6 +481,8 @@ pub struct Engine<const P: usize> {
     f_lane: DFF<Bits<3>>,
     c_cnt: NarrowReg<SRC_W>,
     pt_v: DFF<Bit>,
+    /// Potentiation: the column address per bank (stage B); delivery: the row address
+    /// (stage C).
     pt_addr: [NarrowReg<WADDR_W>; P],
     pt_lanes: DFF<Bits<8>>,
     // ---- pipeline registers for timing (docs/hdl.md, "Engine pipelines") ----
@@ -492,7 +493,6 @@ pub struct Engine<const P: usize> {
     wc_spike: DFF<Bit>,
     // delivery stage D: depression from registered weights and post-traces
     dd_v: DFF<Bit>,
-    dd_addr: NarrowReg<WADDR_W>,
     dd_rot: DFF<Bits<3>>,
     dd_w: [DFF<Bits<WEIGHT_W>>; P],
     dd_m: [DFF<Bit>; P],
@@ -800,7 +800,6 @@ impl<const P: usize> Engine<P> {
             dl_addr_b: NarrowReg::holding(max_waddr),
             dl_rot_b: Default::default(),
             dl_v2: Default::default(),
-            dl_addr: NarrowReg::holding(max_waddr),
             dl_rot: Default::default(),
             acc: std::array::from_fn(|_| Default::default()),
             f_len: NarrowReg::holding(max_neu),
@@ -819,7 +818,6 @@ impl<const P: usize> Engine<P> {
             wc_x: Default::default(),
             wc_spike: Default::default(),
             dd_v: Default::default(),
-            dd_addr: NarrowReg::holding(max_waddr),
             dd_rot: Default::default(),
             dd_w: std::array::from_fn(|_| Default::default()),
             dd_m: std::array::from_fn(|_| Default::default()),
@@ -934,11 +932,10 @@ impl<const P: usize> Logic for Engine<P> {
         dff_setup!(
             self, clock, phase, h_op, h_src, h_n, h_slot_r, h_byte_r, rdata_r, hw_r, hm_r, count_r,
             stdp_r, clr_w, clr_n, s_cnt, s_base, n_cnt, list_len, b_valid, b_nvalid, b_s, b_base,
-            b_n, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b, dl_rot_b, dl_v2, dl_addr, dl_rot,
-            f_len, rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt, pt_v, pt_lanes, wc_v,
-            wc_s, wc_x, wc_spike, dd_v, dd_addr, dd_rot, nc_v, nc_params, nc_vm, nc_i, nc_r,
-            nc_acc, nc_y, nc_n, nd_v, nd_y, nd_n, ne_v, ne_y, ne_n, nf_y, nf_n, pc_v, pc_rot,
-            pc_lanes, wx_v, wx_neg, wx_rot
+            b_n, g_cnt, g_25, k_cnt, dl_v1, dl_vb, dl_addr_b, dl_rot_b, dl_v2, dl_rot, f_len,
+            rbyte, rbit, rb_addr, q_cnt, col_base, f_lane, c_cnt, pt_v, pt_lanes, wc_v, wc_s, wc_x,
+            wc_spike, dd_v, dd_rot, nc_v, nc_params, nc_vm, nc_i, nc_r, nc_acc, nc_y, nc_n, nd_v,
+            nd_y, nd_n, ne_v, ne_y, ne_n, nf_y, nf_n, pc_v, pc_rot, pc_lanes, wx_v, wx_neg, wx_rot
         );
         self.nu.clock.next = self.clock.val();
         for b in 0..P {
@@ -1170,24 +1167,26 @@ impl<const P: usize> Logic for Engine<P> {
         // valid in the same cycle; depression adds Δw to !w), whose sum is registered and
         // clamped in the next stage (wx).
         self.dd_v.d.next = self.dl_v2.q.val();
-        self.dd_addr.d.next = self.dl_addr.q.val();
         self.dd_rot.d.next = self.dl_rot.q.val();
         self.pc_v.d.next = self.pt_v.q.val();
         self.pc_rot.d.next = self.f_lane.q.val();
         self.pc_lanes.d.next = self.pt_lanes.q.val();
         self.wx_v.d.next = self.dd_v.q.val() | self.pc_v.q.val();
         self.wx_neg.d.next = !self.pc_v.q.val();
+        // The weight addresses of both travel in `pt_addr` → `pc_addr` (delivery enters
+        // them one stage later than potentiation: its stage C is potentiation's B).
+        for j in 0..P {
+            self.wx_addr[j].d.next = self.pc_addr[j].q.val();
+        }
         if self.pc_v.q.val() {
             self.wx_rot.d.next = self.pc_rot.q.val();
             for j in 0..P {
                 self.wx_en[j].d.next = self.pc_m[j].q.val() & self.pc_lanes.q.val().get_bit(j);
-                self.wx_addr[j].d.next = self.pc_addr[j].q.val();
             }
         } else {
             self.wx_rot.d.next = self.dd_rot.q.val();
             for j in 0..P {
                 self.wx_en[j].d.next = self.learn.val() & self.dd_m[j].q.val();
-                self.wx_addr[j].d.next = self.dd_addr.q.val();
             }
         }
         for j in 0..P {
@@ -1418,7 +1417,11 @@ impl<const P: usize> Logic for Engine<P> {
         self.dl_rot_b.d.next = self.list_src.read_data.val();
         // ---- stage B2: the weight read ----
         self.dl_v2.d.next = self.dl_vb.q.val();
-        self.dl_addr.d.next = self.dl_addr_b.q.val();
+        // The read's address, for the write-back (the phases never overlap, and
+        // `Phase::PotColumn` below overrides this for potentiation).
+        for j in 0..P {
+            self.pt_addr[j].d.next = self.dl_addr_b.q.val();
+        }
         self.dl_rot.d.next = self.dl_rot_b.q.val();
 
         // ---- FSM (stage A) ----
