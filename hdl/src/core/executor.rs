@@ -178,7 +178,7 @@ pub struct ExecFsm {
     // the header, rdata, STDP record and IDENTITY; byte `sel_didx` of the step number
     // `next_step` and of the queue head's `head_detail` (sel_idx, or in a NACK the
     // detail byte: sel_idx − 2, which is sel_idx ^ 2 modulo 4).
-    pub hdr_q: Signal<Out, Bits<64>>,
+    pub hdr_q: Signal<Out, Bits<56>>,
     pub step_q: Signal<Out, Bits<32>>,
     pub sel_idx: Signal<Out, Bits<16>>,
     pub sel_didx: Signal<Out, Bits<16>>,
@@ -196,11 +196,11 @@ pub struct ExecFsm {
     off: NarrowReg<16>,
     gcount: NarrowReg<16>,
     gsel_rec: DFF<Bit>,
-    /// The request's first 8 payload bytes. Filled between Idle and Dispatch only
-    /// (afterwards every Gather goes to `rec`), so the range fields (`h_first`, `h_col`)
-    /// are read from here for the whole command; likewise the queue head's type, seq
+    /// The request's first 7 payload bytes (the longest range fields). Filled between Idle
+    /// and Dispatch only (afterwards every Gather goes to `rec`), so the range fields
+    /// (`h_first`, `h_col`) are read from here for the whole command; likewise the queue head's type, seq
     /// and length are read from the ports, which hold them until the pop.
-    hdr: ByteGather<64>,
+    hdr: ByteGather<56>,
     rec: ByteGather<112>,
     k: NarrowReg<16>,
     count: NarrowReg<16>,
@@ -882,7 +882,7 @@ impl Logic for ExecFsm {
         self.rec.byte_in.next = self.rd_data.val();
         self.rec.word.next = self.zero16.val();
 
-        // Request header fields (the first 8 payload bytes, little-endian).
+        // Request header fields (the first 7 payload bytes, little-endian).
         self.h_first.next = self.hdr.q.val().get_bits::<16>(0);
         self.h_count8.next = self.hdr.q.val().get_bits::<16>(16) & self.byte_mask16.val();
         self.h_col.next = self.hdr.q.val().get_bits::<16>(16);
@@ -1334,7 +1334,8 @@ impl Logic for ExecFsm {
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.off.d.next = self.zero16.val();
-                        self.gcount.d.next = self.len_srange.val() + self.two16.val();
+                        // The header: the longest range fields (a STEP list header, 7 bytes).
+                        self.gcount.d.next = self.len_list_hdr.val();
                         self.gsel_rec.d.next = false;
                         self.ret.d.next = Ex::Check;
                         self.state.d.next = Ex::Gather;
@@ -2189,7 +2190,7 @@ pub struct Executor {
     neuron_n: Narrow<16, 13>,
     slot_n: Narrow<16, 6>,
     byte_idx_n: Narrow<16, 10>,
-    sel_hdr: ByteSelect<64>,
+    sel_hdr: ByteSelect<56>,
     sel_rdata: ByteSelect<96>,
     sel_stdp: ByteSelect<112>,
     sel_ident: ByteSelect<224>,
