@@ -65,11 +65,14 @@ pub enum Ex {
     Idle,
     Gather,
     GatherData,
+    GatherEnd,
     PadZero,
     EmitStart,
     EmitByte,
+    EmitSend,
     EngIssue,
     EngWait,
+    Check,
     Dispatch,
     Nack,
     NackBody,
@@ -114,6 +117,7 @@ pub enum Ex {
     RtAfter,
     StepChkIdx,
     StepChkPad,
+    StepPre,
     StepClassify,
     StepApplyIdx,
     StepApplyNext,
@@ -174,7 +178,7 @@ pub struct ExecFsm {
     // the header, rdata, STDP record and IDENTITY; byte `sel_didx` of the step number
     // `next_step` and of the queue head's `head_detail` (sel_idx, or in a NACK the
     // detail byte: sel_idx − 2, which is sel_idx ^ 2 modulo 4).
-    pub hdr_q: Signal<Out, Bits<64>>,
+    pub hdr_q: Signal<Out, Bits<56>>,
     pub step_q: Signal<Out, Bits<32>>,
     pub sel_idx: Signal<Out, Bits<16>>,
     pub sel_didx: Signal<Out, Bits<16>>,
@@ -192,11 +196,11 @@ pub struct ExecFsm {
     off: NarrowReg<16>,
     gcount: NarrowReg<16>,
     gsel_rec: DFF<Bit>,
-    /// The request's first 8 payload bytes. Filled between Idle and Dispatch only
-    /// (afterwards every Gather goes to `rec`), so the range fields (`h_first`, `h_col`)
-    /// are read from here for the whole command; likewise the queue head's type, seq
+    /// The request's first 7 payload bytes (the longest range fields). Filled between Idle
+    /// and Dispatch only (afterwards every Gather goes to `rec`), so the range fields
+    /// (`h_first`, `h_col`) are read from here for the whole command; likewise the queue head's type, seq
     /// and length are read from the ports, which hold them until the pop.
-    hdr: ByteGather<64>,
+    hdr: ByteGather<56>,
     rec: ByteGather<112>,
     k: NarrowReg<16>,
     count: NarrowReg<16>,
@@ -228,6 +232,79 @@ pub struct ExecFsm {
     eop: DFF<Bits<4>>,
     e_src: NarrowReg<16>,
     e_neuron: NarrowReg<16>,
+    /// The reply byte offered to the TxPath: `ebyte` registered (EmitByte computes it,
+    /// EmitSend offers it), so the byte selection ends at a register.
+    tbyte: DFF<Bits<8>>,
+
+    // Decisions registered one cycle ahead of Dispatch (all free-running: a register
+    // per decision, not per operand). The command type, decoded from the queue head's
+    // type (stable from Idle to the pop), one flag per command:
+    f_identify: DFF<Bit>,
+    f_reset: DFF<Bit>,
+    f_wnp: DFF<Bit>,
+    f_rnp: DFF<Bit>,
+    f_rstate: DFF<Bit>,
+    f_wstdp: DFF<Bit>,
+    f_rstdp: DFF<Bit>,
+    f_ww: DFF<Bit>,
+    f_wm: DFF<Bit>,
+    f_rw: DFF<Bit>,
+    f_rm: DFF<Bit>,
+    f_rtrace: DFF<Bit>,
+    f_step: DFF<Bit>,
+    f_run: DFF<Bit>,
+    /// The length the command's fields imply (one shared adder `e_base + e_a + e_b`):
+    /// the exact request length of WRITE_NEURON_PARAMS, WRITE_WEIGHTS, WRITE_MASK and
+    /// STEP, and the reply length of the READs, IDENTIFY and READ_STDP. Valid from
+    /// Check on (registered in Decode).
+    exp_len: DFF<Bits<16>>,
+    /// `head_len != exp_len` (valid in Dispatch).
+    k_len_ne_exp: DFF<Bit>,
+    /// The command's first length check fails (`head_len` below the fixed part, or not
+    /// the fixed length).
+    k_len_bad: DFF<Bit>,
+    /// STEP list format: `head_len` < 7.
+    k_len_lt_list: DFF<Bit>,
+    /// Range checks: neuron range (READ/WRITE_NEURON_PARAMS, READ_STATE), source/column
+    /// range (WEIGHTS/MASK: `first`, `col`, `count`), trace range.
+    k_nr_bad: DFF<Bit>,
+    k_first_bad: DFF<Bit>,
+    k_col_bad: DFF<Bit>,
+    k_sr_bad: DFF<Bit>,
+    k_tr_bad: DFF<Bit>,
+    /// RESET reserved flag bits set.
+    k_rst_res: DFF<Bit>,
+    /// STEP: format 0 / 1, list count 0, list count above the maximum.
+    k_fmt0: DFF<Bit>,
+    k_fmt1: DFF<Bit>,
+    k_list_zero: DFF<Bit>,
+    k_list_gt: DFF<Bit>,
+    /// RUN would pass step 0xFFFFFFFF (`step_over` of Check, where the step adder
+    /// computes `next_step + h_step` as in Dispatch).
+    k_step_over: DFF<Bit>,
+    /// Checks of a gathered record (registered in GatherEnd). WRITE_STDP: reserved flag
+    /// bits, reserved byte, alpha_pre, alpha_post, w_min (does not fit W bits, or above
+    /// w_max), w_max.
+    k_flags_bad: DFF<Bit>,
+    k_res_bad: DFF<Bit>,
+    k_apre_bad: DFF<Bit>,
+    k_apost_bad: DFF<Bit>,
+    k_wmin_bad: DFF<Bit>,
+    k_wmax_bad: DFF<Bit>,
+    /// WRITE_NEURON_PARAMS: w_shift or an alpha out of range.
+    k_wnp_bad: DFF<Bit>,
+    /// WRITE_WEIGHTS: the weight does not fit W bits.
+    k_weight_bad: DFF<Bit>,
+    /// WRITE_MASK: padding bits of the last byte set.
+    k_wm_pad: DFF<Bit>,
+    /// STEP: list entry >= M, list entry <= the previous one, bitmap padding bits set.
+    k_idx_range: DFF<Bit>,
+    k_idx_order: DFF<Bit>,
+    k_pad_bad: DFF<Bit>,
+    /// STEP classification (registered in StepPre, where the step adder computes
+    /// `next_step - h_step`): execute, or replay a stored result.
+    k_exec: DFF<Bit>,
+    k_replay: DFF<Bit>,
 
     // Comparisons against constants of the configuration (`CmpConst`: LUTs, not carry
     // chains), fed from register outputs directly (fed through a local that the kernel
@@ -270,16 +347,18 @@ pub struct ExecFsm {
     h_step: Signal<Local, Bits<32>>,
     h_format: Signal<Local, Bits<8>>,
     h_list_count: Signal<Local, Bits<16>>,
-    /// The STEP spike-list length `7 + 2·count` (17 bits): bits 15..0, and bits 23..16
-    /// from count's top bit and the carry out of bits 15..0.
-    list_len: Signal<Local, Bits<16>>,
+    /// Bits 23..16 of the STEP spike-list length `7 + 2·count` (17 bits; bits 15..0 are
+    /// `exp_len`): count's top bit plus the carry out of bits 15..0.
     list_hi: Signal<Local, Bits<8>>,
-    /// 1 if count16 is not a multiple of 8, and `6 + ceil(count16 / 8)` (mask lengths).
+    /// 1 if count16 is not a multiple of 8 (mask lengths `6 + ceil(count16 / 8)`).
     mask_part: Signal<Local, Bits<16>>,
     /// `off - back`: the payload offset of the field a check NACKs (`back` by state).
     back: Signal<Local, Bits<16>>,
     off_back: Signal<Local, Bits<16>>,
-    mask_len: Signal<Local, Bits<16>>,
+    /// Operands of the shared length adder (`exp_len`).
+    e_base: Signal<Local, Bits<16>>,
+    e_a: Signal<Local, Bits<16>>,
+    e_b: Signal<Local, Bits<16>>,
     /// Range ends `col + count16` and `first + col` (16 bits) and their carries out (from
     /// the operands' and the sum's top bits).
     ssum: Signal<Local, Bits<16>>,
@@ -290,8 +369,8 @@ pub struct ExecFsm {
     tsum: Signal<Local, Bits<16>>,
     tsum_over: Signal<Local, Bit>,
     /// One adder for the step numbers: `next_step + step_b + step_c` is
-    /// `next_step + h_step` in Dispatch (RUN: the end of the run; `step_over` is its carry
-    /// out, the run would pass step 0xFFFFFFFF), `next_step - h_step` in StepClassify
+    /// `next_step + h_step` in Check and Dispatch (RUN: the end of the run; `step_over` is
+    /// its carry out, the run would pass step 0xFFFFFFFF), `next_step - h_step` in StepPre
     /// (how many steps back; `step_borrow`: h_step > next_step) and `next_step + 1`
     /// otherwise (DoneBody). Carry and borrow come from the operands' and the sum's top bits.
     step_b: Signal<Local, Bits<32>>,
@@ -384,6 +463,8 @@ pub struct ExecFsm {
     len_state: Constant<Bits<16>>,
     len_step_hdr: Constant<Bits<16>>,
     len_list_hdr: Constant<Bits<16>>,
+    /// `len_step_hdr + input_bytes`: the STEP bitmap length.
+    len_bitmap: Constant<Bits<16>>,
     len_run: Constant<Bits<16>>,
     len_nack: Constant<Bits<16>>,
     // Payload offsets used as NACK details.
@@ -510,6 +591,50 @@ impl ExecFsm {
             eop: Default::default(),
             e_src: NarrowReg::holding(max_index),
             e_neuron: NarrowReg::holding(max_index),
+            tbyte: Default::default(),
+            f_identify: Default::default(),
+            f_reset: Default::default(),
+            f_wnp: Default::default(),
+            f_rnp: Default::default(),
+            f_rstate: Default::default(),
+            f_wstdp: Default::default(),
+            f_rstdp: Default::default(),
+            f_ww: Default::default(),
+            f_wm: Default::default(),
+            f_rw: Default::default(),
+            f_rm: Default::default(),
+            f_rtrace: Default::default(),
+            f_step: Default::default(),
+            f_run: Default::default(),
+            exp_len: Default::default(),
+            k_len_ne_exp: Default::default(),
+            k_len_bad: Default::default(),
+            k_len_lt_list: Default::default(),
+            k_nr_bad: Default::default(),
+            k_first_bad: Default::default(),
+            k_col_bad: Default::default(),
+            k_sr_bad: Default::default(),
+            k_tr_bad: Default::default(),
+            k_rst_res: Default::default(),
+            k_fmt0: Default::default(),
+            k_fmt1: Default::default(),
+            k_list_zero: Default::default(),
+            k_list_gt: Default::default(),
+            k_step_over: Default::default(),
+            k_flags_bad: Default::default(),
+            k_res_bad: Default::default(),
+            k_apre_bad: Default::default(),
+            k_apost_bad: Default::default(),
+            k_wmin_bad: Default::default(),
+            k_wmax_bad: Default::default(),
+            k_wnp_bad: Default::default(),
+            k_weight_bad: Default::default(),
+            k_wm_pad: Default::default(),
+            k_idx_range: Default::default(),
+            k_idx_order: Default::default(),
+            k_pad_bad: Default::default(),
+            k_exec: Default::default(),
+            k_replay: Default::default(),
             clen_ge_nrange: CmpConst::ge(3),
             clen_ge_srange: CmpConst::ge(6),
             clen_ge_step_hdr: CmpConst::ge(5),
@@ -543,12 +668,13 @@ impl ExecFsm {
             h_step: Default::default(),
             h_format: Default::default(),
             h_list_count: Default::default(),
-            list_len: Default::default(),
             list_hi: Default::default(),
             mask_part: Default::default(),
             back: Default::default(),
             off_back: Default::default(),
-            mask_len: Default::default(),
+            e_base: Default::default(),
+            e_a: Default::default(),
+            e_b: Default::default(),
             ssum: Default::default(),
             ssum_over: Default::default(),
             unused_sums: Default::default(),
@@ -636,6 +762,7 @@ impl ExecFsm {
             len_state: c16(NEURON_STATE_LEN),
             len_step_hdr: c16(5),
             len_list_hdr: c16(7),
+            len_bitmap: c16(5 + bitmap_bytes(m)),
             len_run: c16(4),
             len_nack: c16(6),
             off_reserved: c16(5),
@@ -666,9 +793,84 @@ impl Logic for ExecFsm {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, ret, ret2, esrc, off, gcount, gsel_rec, k, count, prev, next_step,
-            run_end, replay, slot, flist, fcount, bidx, bitn, idx_reg, fbyte, nack_code, ndet16,
-            ndet_hi, ndet_wide, ndet_step, eidx, ecount, rtype, rlen, eop, e_src, e_neuron
+            self,
+            clock,
+            state,
+            ret,
+            ret2,
+            esrc,
+            off,
+            gcount,
+            gsel_rec,
+            k,
+            count,
+            prev,
+            next_step,
+            run_end,
+            replay,
+            slot,
+            flist,
+            fcount,
+            bidx,
+            bitn,
+            idx_reg,
+            fbyte,
+            nack_code,
+            ndet16,
+            ndet_hi,
+            ndet_wide,
+            ndet_step,
+            eidx,
+            ecount,
+            rtype,
+            rlen,
+            eop,
+            e_src,
+            e_neuron,
+            tbyte,
+            f_identify,
+            f_reset,
+            f_wnp,
+            f_rnp,
+            f_rstate,
+            f_wstdp,
+            f_rstdp,
+            f_ww,
+            f_wm,
+            f_rw,
+            f_rm,
+            f_rtrace,
+            f_step,
+            f_run,
+            exp_len,
+            k_len_ne_exp,
+            k_len_bad,
+            k_len_lt_list,
+            k_nr_bad,
+            k_first_bad,
+            k_col_bad,
+            k_sr_bad,
+            k_tr_bad,
+            k_rst_res,
+            k_fmt0,
+            k_fmt1,
+            k_list_zero,
+            k_list_gt,
+            k_step_over,
+            k_flags_bad,
+            k_res_bad,
+            k_apre_bad,
+            k_apost_bad,
+            k_wmin_bad,
+            k_wmax_bad,
+            k_wnp_bad,
+            k_weight_bad,
+            k_wm_pad,
+            k_idx_range,
+            k_idx_order,
+            k_pad_bad,
+            k_exec,
+            k_replay
         );
         clock!(self, clock, hdr, rec);
         self.hdr.shift.next = false;
@@ -680,7 +882,7 @@ impl Logic for ExecFsm {
         self.rec.byte_in.next = self.rd_data.val();
         self.rec.word.next = self.zero16.val();
 
-        // Request header fields (the first 8 payload bytes, little-endian).
+        // Request header fields (the first 7 payload bytes, little-endian).
         self.h_first.next = self.hdr.q.val().get_bits::<16>(0);
         self.h_count8.next = self.hdr.q.val().get_bits::<16>(16) & self.byte_mask16.val();
         self.h_col.next = self.hdr.q.val().get_bits::<16>(16);
@@ -688,16 +890,16 @@ impl Logic for ExecFsm {
         self.h_step.next = self.hdr.q.val().get_bits::<32>(0);
         self.h_format.next = self.hdr.q.val().get_bits::<8>(32);
         self.h_list_count.next = self.hdr.q.val().get_bits::<16>(40);
-        self.list_len.next = self.len_list_hdr.val() + (self.h_list_count.val() << 1);
-        // Carry out of bits 15..0: 7 has bit 15 clear, 2·count has count's bit 14.
+        // Carry out of bits 15..0 of `7 + 2·count` (`exp_len` in a STEP list): 7 has bit
+        // 15 clear, 2·count has count's bit 14.
         self.list_hi.next = self.zero8.val();
         if self.h_list_count.val().get_bit(15)
             & self.h_list_count.val().get_bit(14)
-            & !self.list_len.val().get_bit(15)
+            & !self.exp_len.q.val().get_bit(15)
         {
             self.list_hi.next = self.two8.val();
         } else if self.h_list_count.val().get_bit(15)
-            | (self.h_list_count.val().get_bit(14) & !self.list_len.val().get_bit(15))
+            | (self.h_list_count.val().get_bit(14) & !self.exp_len.q.val().get_bit(15))
         {
             self.list_hi.next = self.one8.val();
         }
@@ -725,8 +927,70 @@ impl Logic for ExecFsm {
         if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
             self.mask_part.next = self.one16.val();
         }
-        self.mask_len.next =
-            self.len_srange.val() + (self.h_count16.val() >> 3) + self.mask_part.val();
+        // The command type, decoded every cycle (head_type is stable until the pop).
+        self.f_identify.d.next = self.head_type.val() == self.t_identify.val();
+        self.f_reset.d.next = self.head_type.val() == self.t_reset.val();
+        self.f_wnp.d.next = self.head_type.val() == self.t_wnp.val();
+        self.f_rnp.d.next = self.head_type.val() == self.t_rnp.val();
+        self.f_rstate.d.next = self.head_type.val() == self.t_rstate.val();
+        self.f_wstdp.d.next = self.head_type.val() == self.t_wstdp.val();
+        self.f_rstdp.d.next = self.head_type.val() == self.t_rstdp.val();
+        self.f_ww.d.next = self.head_type.val() == self.t_ww.val();
+        self.f_wm.d.next = self.head_type.val() == self.t_wm.val();
+        self.f_rw.d.next = self.head_type.val() == self.t_rw.val();
+        self.f_rm.d.next = self.head_type.val() == self.t_rm.val();
+        self.f_rtrace.d.next = self.head_type.val() == self.t_rtrace.val();
+        self.f_step.d.next = self.head_type.val() == self.t_step.val();
+        self.f_run.d.next = self.head_type.val() == self.t_run.val();
+        // The implied length `e_base + e_a + e_b` by command type: NEURON_PARAMS
+        // 3 + 12·count8, STATE 3 + 6·count8, WEIGHTS 6 + B·count16, MASK
+        // 6 + ceil(count16 / 8), PRE_TRACES 4 + count, STEP 7 + 2·count (list) or
+        // 5 + ceil(M / 8) (bitmap), IDENTITY and STDP their fixed lengths.
+        self.e_base.next = self.zero16.val();
+        self.e_a.next = self.zero16.val();
+        self.e_b.next = self.zero16.val();
+        if self.f_identify.q.val() {
+            self.e_base.next = self.len_identity.val();
+        }
+        if self.f_rstdp.q.val() {
+            self.e_base.next = self.len_stdp.val();
+        }
+        if self.f_wnp.q.val() | self.f_rnp.q.val() {
+            self.e_base.next = self.len_nrange.val();
+            self.e_a.next = self.h_count8.val() << 3;
+            self.e_b.next = self.h_count8.val() << 2;
+        }
+        if self.f_rstate.q.val() {
+            self.e_base.next = self.len_nrange.val();
+            self.e_a.next = self.h_count8.val() << 2;
+            self.e_b.next = self.h_count8.val() << 1;
+        }
+        if self.f_ww.q.val() | self.f_rw.q.val() {
+            self.e_base.next = self.len_srange.val();
+            if self.weight_wide.val() {
+                self.e_a.next = self.h_count16.val() << 1;
+            } else {
+                self.e_a.next = self.h_count16.val();
+            }
+        }
+        if self.f_wm.q.val() | self.f_rm.q.val() {
+            self.e_base.next = self.len_srange.val();
+            self.e_a.next = self.h_count16.val() >> 3;
+            self.e_b.next = self.mask_part.val();
+        }
+        if self.f_rtrace.q.val() {
+            self.e_base.next = self.len_trange.val();
+            self.e_a.next = self.h_col.val();
+        }
+        if self.f_step.q.val() {
+            if self.h_format.val() == self.zero8.val() {
+                self.e_base.next = self.len_list_hdr.val();
+                self.e_a.next = self.h_list_count.val() << 1;
+            } else {
+                self.e_base.next = self.len_bitmap.val();
+            }
+        }
+        self.exp_len.d.next = self.e_base.val() + self.e_a.val() + self.e_b.val();
         self.ssum.next = self.h_col.val() + self.h_count16.val();
         self.ssum_over.next = (self.h_col.val().get_bit(15) & self.h_count16.val().get_bit(15))
             | ((self.h_col.val().get_bit(15) | self.h_count16.val().get_bit(15))
@@ -766,10 +1030,10 @@ impl Logic for ExecFsm {
         self.eidx_ge_4.x.next = self.eidx.q.val();
         self.step_b.next = self.zero32.val();
         self.step_c.next = self.one32.val();
-        if self.state.q.val() == Ex::Dispatch {
+        if (self.state.q.val() == Ex::Check) | (self.state.q.val() == Ex::Dispatch) {
             self.step_b.next = self.h_step.val();
             self.step_c.next = self.zero32.val();
-        } else if self.state.q.val() == Ex::StepClassify {
+        } else if self.state.q.val() == Ex::StepPre {
             self.step_b.next = !self.h_step.val();
         }
         self.step_sum.next = self.next_step.q.val() + self.step_b.val() + self.step_c.val();
@@ -800,6 +1064,73 @@ impl Logic for ExecFsm {
         self.wmax_fits.next = ((self.rec.q.val().get_bits::<16>(64) >> self.w_top.val())
             == self.zero16.val())
             | ((self.rec.q.val().get_bits::<16>(64) >> self.w_top.val()) == self.w_top_ones.val());
+
+        // The checks of Dispatch, registered (from Check on, `k_len_ne_exp` in Dispatch).
+        self.k_len_ne_exp.d.next = self.head_len.val() != self.exp_len.q.val();
+        self.k_len_bad.d.next = (self.f_identify.q.val()
+            & (self.head_len.val() != self.zero16.val()))
+            | (self.f_reset.q.val() & (self.head_len.val() != self.len_reset.val()))
+            | (self.f_wnp.q.val() & !self.clen_ge_nrange.y.val())
+            | ((self.f_rnp.q.val() | self.f_rstate.q.val())
+                & (self.head_len.val() != self.len_nrange.val()))
+            | (self.f_wstdp.q.val() & (self.head_len.val() != self.len_stdp.val()))
+            | (self.f_rstdp.q.val() & (self.head_len.val() != self.zero16.val()))
+            | ((self.f_ww.q.val() | self.f_wm.q.val()) & !self.clen_ge_srange.y.val())
+            | ((self.f_rw.q.val() | self.f_rm.q.val())
+                & (self.head_len.val() != self.len_srange.val()))
+            | (self.f_rtrace.q.val() & (self.head_len.val() != self.len_trange.val()))
+            | (self.f_run.q.val() & (self.head_len.val() != self.len_run.val()))
+            | (self.f_step.q.val() & !self.clen_ge_step_hdr.y.val());
+        self.k_len_lt_list.d.next = !self.clen_ge_list_hdr.y.val();
+        self.k_nr_bad.d.next = (self.h_count8.val() == self.zero16.val())
+            | (!self.f_rstate.q.val() & self.cnt8_gt_params.y.val())
+            | (self.f_rstate.q.val() & self.cnt8_gt_states.y.val())
+            | self.first_gt_neurons.y.val()
+            | self.nsum_gt_neurons.y.val();
+        self.k_first_bad.d.next = self.first_ge_sources.y.val();
+        self.k_col_bad.d.next = self.col_ge_neurons.y.val();
+        self.k_sr_bad.d.next = (self.h_count16.val() == self.zero16.val())
+            | (self.f_rw.q.val() & self.cnt16_gt_weights.y.val())
+            | (self.f_rm.q.val() & self.cnt16_gt_mask.y.val())
+            | self.ssum_over.val()
+            | self.ssum_gt_neurons.y.val();
+        self.k_tr_bad.d.next = (self.h_col.val() == self.zero16.val())
+            | self.col_gt_traces.y.val()
+            | self.first_gt_sources.y.val()
+            | self.tsum_over.val()
+            | self.tsum_gt_sources.y.val();
+        self.k_rst_res.d.next =
+            (self.h_first.val() & self.reset_reserved.val()) != self.zero16.val();
+        self.k_fmt0.d.next = self.h_format.val() == self.zero8.val();
+        self.k_fmt1.d.next = self.h_format.val() == self.one8.val();
+        self.k_list_zero.d.next = self.h_list_count.val() == self.zero16.val();
+        self.k_list_gt.d.next = self.list_gt_max.y.val();
+        self.k_step_over.d.next = self.step_over.val();
+        self.k_flags_bad.d.next =
+            (self.rec.q.val().get_bits::<8>(0) & self.flags_reserved.val()) != self.zero8.val();
+        self.k_res_bad.d.next = self.rec.q.val().get_bits::<8>(40) != self.zero8.val();
+        self.k_apre_bad.d.next = self.rec80_gt_alpha.y.val();
+        self.k_apost_bad.d.next = self.rec96_gt_alpha.y.val();
+        self.k_wmax_bad.d.next = !self.wmax_fits.val();
+        self.k_wnp_bad.d.next =
+            self.wshift_gt_max.y.val() | self.rec64_gt_alpha.y.val() | self.rec80_gt_alpha.y.val();
+        self.k_weight_bad.d.next = !self.weight_fits.val();
+        self.k_wm_pad.d.next = (self.rec.q.val().get_bits::<8>(104)
+            >> (self.count.q.val() & self.seven16.val()))
+            != self.zero8.val();
+        self.k_idx_range.d.next = self.rec96_ge_inputs.y.val();
+        self.k_idx_order.d.next = self.prev.q.val() >= self.rec.q.val().get_bits::<16>(96);
+        self.k_pad_bad.d.next =
+            (self.rec.q.val().get_bits::<8>(104) & self.input_pad_mask.val()) != self.zero8.val();
+        self.k_exec.d.next = (self.step_sum.val() == self.zero32.val())
+            & (self.next_step.q.val() != self.last32.val());
+        self.k_replay.d.next = !self.step_borrow.val()
+            & (self.step_sum.val() != self.zero32.val())
+            & (((self.step_sum.val() & self.replay_hi.val()) == self.zero32.val())
+                | (self.step_sum.val() == self.replay_depth.val()));
+        self.k_wmin_bad.d.next = !self.wmin_fits.val()
+            | ((self.rec.q.val().get_bits::<16>(48) ^ self.sign16.val())
+                > (self.rec.q.val().get_bits::<16>(64) ^ self.sign16.val()));
 
         // The byte EmitByte sends.
         self.ebyte.next = self.zero8.val();
@@ -884,8 +1215,9 @@ impl Logic for ExecFsm {
         self.tx_type.next = self.rtype.q.val();
         self.tx_seq.next = self.head_seq.val();
         self.tx_len.next = self.rlen.q.val();
-        self.tx_data.next = self.ebyte.val();
-        self.tx_data_valid.next = self.state.q.val() == Ex::EmitByte;
+        self.tbyte.d.next = self.ebyte.val();
+        self.tx_data.next = self.tbyte.q.val();
+        self.tx_data_valid.next = self.state.q.val() == Ex::EmitSend;
         self.eng_op.next = self.eop.q.val();
         // An operation starts only while the engine is idle: at power-on it is busy with
         // its own full reset for (M+N)·(G+1) cycles, and frames may already be waiting.
@@ -911,10 +1243,14 @@ impl Logic for ExecFsm {
                 self.off.d.next = self.off.q.val() + self.one16.val();
                 self.gcount.d.next = self.gcount.q.val() - self.one16.val();
                 if self.gcount.q.val() == self.one16.val() {
-                    self.state.d.next = self.ret.q.val();
+                    self.state.d.next = Ex::GatherEnd;
                 } else {
                     self.state.d.next = Ex::Gather;
                 }
+            }
+            Ex::GatherEnd => {
+                // The checks of the gathered bytes register here (`k_*`, `exp_len`).
+                self.state.d.next = self.ret.q.val();
             }
             Ex::PadZero => {
                 self.rec.byte_in.next = self.zero8.val();
@@ -930,10 +1266,16 @@ impl Logic for ExecFsm {
                 }
             }
             Ex::EmitByte => {
+                // `tbyte` takes the byte `eidx` of `esrc`.
+                self.state.d.next = Ex::EmitSend;
+            }
+            Ex::EmitSend => {
                 if self.tx_data_ready.val() {
                     self.eidx.d.next = self.eidx.q.val() + self.one16.val();
                     if self.eidx.q.val() + self.one16.val() == self.ecount.q.val() {
                         self.state.d.next = self.ret.q.val();
+                    } else {
+                        self.state.d.next = Ex::EmitByte;
                     }
                 }
             }
@@ -992,12 +1334,18 @@ impl Logic for ExecFsm {
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.off.d.next = self.zero16.val();
-                        self.gcount.d.next = self.len_srange.val() + self.two16.val();
+                        // The header: the longest range fields (a STEP list header, 7 bytes).
+                        self.gcount.d.next = self.len_list_hdr.val();
                         self.gsel_rec.d.next = false;
-                        self.ret.d.next = Ex::Dispatch;
+                        self.ret.d.next = Ex::Check;
                         self.state.d.next = Ex::Gather;
                     }
                 }
+            }
+            Ex::Check => {
+                // `hdr` is complete: `exp_len` and the checks of the header registered
+                // in GatherEnd, `k_len_ne_exp` registers here.
+                self.state.d.next = Ex::Dispatch;
             }
             Ex::Dispatch => {
                 // Defaults for the loops below.
@@ -1005,23 +1353,22 @@ impl Logic for ExecFsm {
                 self.ndet_hi.d.next = self.zero8.val();
                 self.ndet_wide.d.next = false;
                 self.gsel_rec.d.next = true;
-                if self.head_type.val() == self.t_identify.val() {
-                    if self.head_len.val() != self.zero16.val() {
+                if self.f_identify.q.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.rtype.d.next = self.r_identity.val();
-                        self.rlen.d.next = self.len_identity.val();
+                        self.rlen.d.next = self.exp_len.q.val();
                         self.ret.d.next = Ex::IdentBody;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.head_type.val() == self.t_reset.val() {
-                    if self.head_len.val() != self.len_reset.val() {
+                } else if self.f_reset.q.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.one16.val();
                         self.state.d.next = Ex::Nack;
-                    } else if (self.h_first.val() & self.reset_reserved.val()) != self.zero16.val()
-                    {
+                    } else if self.k_rst_res.q.val() {
                         self.nack_code.d.next = self.e_param.val();
                         self.state.d.next = Ex::Nack;
                     } else if (self.h_first.val() & self.reset_full.val()) != self.zero16.val() {
@@ -1035,71 +1382,39 @@ impl Logic for ExecFsm {
                     } else {
                         self.state.d.next = Ex::Ack;
                     }
-                } else if self.head_type.val() == self.t_wnp.val() {
+                } else if self.f_wnp.q.val() | self.f_rnp.q.val() | self.f_rstate.q.val() {
                     self.count.d.next = self.h_count8.val();
-                    if !self.clen_ge_nrange.y.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_nrange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if (self.h_count8.val() == self.zero16.val())
-                        | self.cnt8_gt_params.y.val()
-                        | self.first_gt_neurons.y.val()
-                        | self.nsum_gt_neurons.y.val()
-                    {
+                    } else if self.k_nr_bad.q.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.head_len.val()
-                        != self.len_nrange.val()
-                            + (self.h_count8.val() << 3)
-                            + (self.h_count8.val() << 2)
-                    {
-                        self.nack_code.d.next = self.e_length.val();
-                        self.ndet16.d.next = self.len_nrange.val()
-                            + (self.h_count8.val() << 3)
-                            + (self.h_count8.val() << 2);
-                        self.state.d.next = Ex::Nack;
+                    } else if self.f_wnp.q.val() {
+                        if self.k_len_ne_exp.q.val() {
+                            self.nack_code.d.next = self.e_length.val();
+                            self.ndet16.d.next = self.exp_len.q.val();
+                            self.state.d.next = Ex::Nack;
+                        } else {
+                            self.off.d.next = self.len_nrange.val();
+                            self.gcount.d.next = self.len_params.val();
+                            self.ret.d.next = Ex::WnpCheck;
+                            self.state.d.next = Ex::Gather;
+                        }
                     } else {
-                        self.off.d.next = self.len_nrange.val();
-                        self.gcount.d.next = self.len_params.val();
-                        self.ret.d.next = Ex::WnpCheck;
-                        self.state.d.next = Ex::Gather;
-                    }
-                } else if (self.head_type.val() == self.t_rnp.val())
-                    | (self.head_type.val() == self.t_rstate.val())
-                {
-                    self.count.d.next = self.h_count8.val();
-                    if self.head_len.val() != self.len_nrange.val() {
-                        self.nack_code.d.next = self.e_length.val();
-                        self.ndet16.d.next = self.len_nrange.val();
-                        self.state.d.next = Ex::Nack;
-                    } else if (self.h_count8.val() == self.zero16.val())
-                        | ((self.head_type.val() == self.t_rnp.val()) & self.cnt8_gt_params.y.val())
-                        | ((self.head_type.val() == self.t_rstate.val())
-                            & self.cnt8_gt_states.y.val())
-                        | self.first_gt_neurons.y.val()
-                        | self.nsum_gt_neurons.y.val()
-                    {
-                        self.nack_code.d.next = self.e_range.val();
-                        self.ndet16.d.next = self.two16.val();
-                        self.state.d.next = Ex::Nack;
-                    } else {
-                        if self.head_type.val() == self.t_rnp.val() {
+                        if self.f_rnp.q.val() {
                             self.rtype.d.next = self.r_params.val();
-                            self.rlen.d.next = self.len_nrange.val()
-                                + (self.h_count8.val() << 3)
-                                + (self.h_count8.val() << 2);
                         } else {
                             self.rtype.d.next = self.r_state.val();
-                            self.rlen.d.next = self.len_nrange.val()
-                                + (self.h_count8.val() << 2)
-                                + (self.h_count8.val() << 1);
                         }
+                        self.rlen.d.next = self.exp_len.q.val();
                         self.ret.d.next = Ex::RnpHdr;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.head_type.val() == self.t_wstdp.val() {
-                    if self.head_len.val() != self.len_stdp.val() {
+                } else if self.f_wstdp.q.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_stdp.val();
                         self.state.d.next = Ex::Nack;
@@ -1109,83 +1424,49 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::WstdpCheck;
                         self.state.d.next = Ex::Gather;
                     }
-                } else if self.head_type.val() == self.t_rstdp.val() {
-                    if self.head_len.val() != self.zero16.val() {
+                } else if self.f_rstdp.q.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.rtype.d.next = self.r_stdp.val();
-                        self.rlen.d.next = self.len_stdp.val();
+                        self.rlen.d.next = self.exp_len.q.val();
                         self.ret.d.next = Ex::RstdpBody;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if (self.head_type.val() == self.t_ww.val())
-                    | (self.head_type.val() == self.t_wm.val())
-                    | (self.head_type.val() == self.t_rw.val())
-                    | (self.head_type.val() == self.t_rm.val())
+                } else if self.f_ww.q.val()
+                    | self.f_wm.q.val()
+                    | self.f_rw.q.val()
+                    | self.f_rm.q.val()
                 {
                     self.count.d.next = self.h_count16.val();
                     // WRITEs need at least the range fields, READs exactly them.
-                    if (((self.head_type.val() == self.t_ww.val())
-                        | (self.head_type.val() == self.t_wm.val()))
-                        & !self.clen_ge_srange.y.val())
-                        | (((self.head_type.val() == self.t_rw.val())
-                            | (self.head_type.val() == self.t_rm.val()))
-                            & (self.head_len.val() != self.len_srange.val()))
-                    {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_srange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.first_ge_sources.y.val() {
+                    } else if self.k_first_bad.q.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.col_ge_neurons.y.val() {
+                    } else if self.k_col_bad.q.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
-                    } else if (self.h_count16.val() == self.zero16.val())
-                        | ((self.head_type.val() == self.t_rw.val())
-                            & self.cnt16_gt_weights.y.val())
-                        | ((self.head_type.val() == self.t_rm.val()) & self.cnt16_gt_mask.y.val())
-                        | self.ssum_over.val()
-                        | self.ssum_gt_neurons.y.val()
-                    {
+                    } else if self.k_sr_bad.q.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.head_type.val() == self.t_ww.val() {
-                        if self.weight_wide.val() {
-                            if self.head_len.val()
-                                != self.len_srange.val() + (self.h_count16.val() << 1)
-                            {
-                                self.nack_code.d.next = self.e_length.val();
-                                self.ndet16.d.next =
-                                    self.len_srange.val() + (self.h_count16.val() << 1);
-                                self.state.d.next = Ex::Nack;
-                            } else {
-                                self.off.d.next = self.len_srange.val();
-                                self.gcount.d.next = self.weight_bytes.val();
-                                self.ret.d.next = Ex::WwCheck;
-                                self.state.d.next = Ex::Gather;
-                            }
-                        } else if self.head_len.val()
-                            != self.len_srange.val() + self.h_count16.val()
-                        {
-                            self.nack_code.d.next = self.e_length.val();
-                            self.ndet16.d.next = self.len_srange.val() + self.h_count16.val();
-                            self.state.d.next = Ex::Nack;
-                        } else {
-                            self.off.d.next = self.len_srange.val();
-                            self.gcount.d.next = self.weight_bytes.val();
-                            self.ret.d.next = Ex::WwCheck;
-                            self.state.d.next = Ex::Gather;
-                        }
-                    } else if self.head_type.val() == self.t_wm.val() {
-                        if self.head_len.val() != self.mask_len.val() {
-                            self.nack_code.d.next = self.e_length.val();
-                            self.ndet16.d.next = self.mask_len.val();
-                            self.state.d.next = Ex::Nack;
-                        } else if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
+                    } else if (self.f_ww.q.val() | self.f_wm.q.val()) & self.k_len_ne_exp.q.val() {
+                        self.nack_code.d.next = self.e_length.val();
+                        self.ndet16.d.next = self.exp_len.q.val();
+                        self.state.d.next = Ex::Nack;
+                    } else if self.f_ww.q.val() {
+                        self.off.d.next = self.len_srange.val();
+                        self.gcount.d.next = self.weight_bytes.val();
+                        self.ret.d.next = Ex::WwCheck;
+                        self.state.d.next = Ex::Gather;
+                    } else if self.f_wm.q.val() {
+                        if (self.h_count16.val() & self.seven16.val()) != self.zero16.val() {
                             // Only the last byte can carry padding bits.
                             self.off.d.next = self.head_len.val() - self.one16.val();
                             self.gcount.d.next = self.one16.val();
@@ -1194,73 +1475,62 @@ impl Logic for ExecFsm {
                         } else {
                             self.state.d.next = Ex::WmPass2;
                         }
-                    } else if self.head_type.val() == self.t_rw.val() {
-                        self.rtype.d.next = self.r_weights.val();
-                        if self.weight_wide.val() {
-                            self.rlen.d.next = self.len_srange.val() + (self.h_count16.val() << 1);
-                        } else {
-                            self.rlen.d.next = self.len_srange.val() + self.h_count16.val();
-                        }
-                        self.ret.d.next = Ex::RwHdr;
-                        self.state.d.next = Ex::EmitStart;
                     } else {
-                        self.rtype.d.next = self.r_mask.val();
-                        self.rlen.d.next = self.mask_len.val();
-                        self.fbyte.d.next = self.zero8.val();
-                        self.ret.d.next = Ex::RmHdr;
+                        if self.f_rw.q.val() {
+                            self.rtype.d.next = self.r_weights.val();
+                            self.ret.d.next = Ex::RwHdr;
+                        } else {
+                            self.rtype.d.next = self.r_mask.val();
+                            self.fbyte.d.next = self.zero8.val();
+                            self.ret.d.next = Ex::RmHdr;
+                        }
+                        self.rlen.d.next = self.exp_len.q.val();
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.head_type.val() == self.t_rtrace.val() {
+                } else if self.f_rtrace.q.val() {
                     self.count.d.next = self.h_col.val();
-                    if self.head_len.val() != self.len_trange.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if (self.h_col.val() == self.zero16.val())
-                        | self.col_gt_traces.y.val()
-                        | self.first_gt_sources.y.val()
-                        | self.tsum_over.val()
-                        | self.tsum_gt_sources.y.val()
-                    {
+                    } else if self.k_tr_bad.q.val() {
                         self.nack_code.d.next = self.e_range.val();
                         self.ndet16.d.next = self.two16.val();
                         self.state.d.next = Ex::Nack;
                     } else {
                         self.rtype.d.next = self.r_traces.val();
-                        self.rlen.d.next = self.len_trange.val() + self.h_col.val();
+                        self.rlen.d.next = self.exp_len.q.val();
                         self.ret.d.next = Ex::RtHdr;
                         self.state.d.next = Ex::EmitStart;
                     }
-                } else if self.head_type.val() == self.t_step.val() {
+                } else if self.f_step.q.val() {
                     self.count.d.next = self.h_list_count.val();
-                    if !self.clen_ge_step_hdr.y.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_step_hdr.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.h_format.val() == self.zero8.val() {
-                        if !self.clen_ge_list_hdr.y.val() {
+                    } else if self.k_fmt0.q.val() {
+                        if self.k_len_lt_list.q.val() {
                             self.nack_code.d.next = self.e_length.val();
                             self.ndet16.d.next = self.len_list_hdr.val();
                             self.state.d.next = Ex::Nack;
-                        } else if self.list_gt_max.y.val()
-                            | (self.head_len.val() != self.list_len.val())
-                        {
+                        } else if self.k_list_gt.q.val() | self.k_len_ne_exp.q.val() {
                             self.nack_code.d.next = self.e_length.val();
-                            self.ndet16.d.next = self.list_len.val();
+                            self.ndet16.d.next = self.exp_len.q.val();
                             self.ndet_hi.d.next = self.list_hi.val();
                             self.state.d.next = Ex::Nack;
-                        } else if self.h_list_count.val() == self.zero16.val() {
-                            self.state.d.next = Ex::StepClassify;
+                        } else if self.k_list_zero.q.val() {
+                            self.state.d.next = Ex::StepPre;
                         } else {
                             self.off.d.next = self.len_list_hdr.val();
                             self.gcount.d.next = self.two16.val();
                             self.ret.d.next = Ex::StepChkIdx;
                             self.state.d.next = Ex::Gather;
                         }
-                    } else if self.h_format.val() == self.one8.val() {
-                        if self.head_len.val() != self.len_step_hdr.val() + self.input_bytes.val() {
+                    } else if self.k_fmt1.q.val() {
+                        if self.k_len_ne_exp.q.val() {
                             self.nack_code.d.next = self.e_length.val();
-                            self.ndet16.d.next = self.len_step_hdr.val() + self.input_bytes.val();
+                            self.ndet16.d.next = self.exp_len.q.val();
                             self.state.d.next = Ex::Nack;
                         } else if self.input_pad_check.val() {
                             self.off.d.next = self.head_len.val() - self.one16.val();
@@ -1268,19 +1538,19 @@ impl Logic for ExecFsm {
                             self.ret.d.next = Ex::StepChkPad;
                             self.state.d.next = Ex::Gather;
                         } else {
-                            self.state.d.next = Ex::StepClassify;
+                            self.state.d.next = Ex::StepPre;
                         }
                     } else {
                         self.nack_code.d.next = self.e_param.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
                     }
-                } else if self.head_type.val() == self.t_run.val() {
-                    if self.head_len.val() != self.len_run.val() {
+                } else if self.f_run.q.val() {
+                    if self.k_len_bad.q.val() {
                         self.nack_code.d.next = self.e_length.val();
                         self.ndet16.d.next = self.len_trange.val();
                         self.state.d.next = Ex::Nack;
-                    } else if self.step_over.val() {
+                    } else if self.k_step_over.q.val() {
                         // It would pass step 0xFFFFFFFF (protocol §6.2): refused whole.
                         self.nack_code.d.next = self.e_gap.val();
                         self.ndet_wide.d.next = true;
@@ -1313,10 +1583,7 @@ impl Logic for ExecFsm {
             Ex::WnpCheck => {
                 // The 12-byte record sits in rec[111:16]; `off` is just past it. The first
                 // bad field (w_shift, alpha_v, alpha_i) picks the detail offset (`back`).
-                if self.wshift_gt_max.y.val()
-                    | self.rec64_gt_alpha.y.val()
-                    | self.rec80_gt_alpha.y.val()
-                {
+                if self.k_wnp_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
@@ -1367,7 +1634,7 @@ impl Logic for ExecFsm {
             }
             Ex::RnpNext => {
                 self.e_neuron.d.next = self.h_first.val() + self.k.q.val();
-                if self.head_type.val() == self.t_rnp.val() {
+                if self.f_rnp.q.val() {
                     self.eop.d.next = self.op_read_params.val();
                 } else {
                     self.eop.d.next = self.op_read_state.val();
@@ -1378,7 +1645,7 @@ impl Logic for ExecFsm {
             Ex::RnpEmit => {
                 self.esrc.d.next = EmitSrc::Rdata;
                 self.eidx.d.next = self.zero16.val();
-                if self.head_type.val() == self.t_rnp.val() {
+                if self.f_rnp.q.val() {
                     self.ecount.d.next = self.len_params.val();
                 } else {
                     self.ecount.d.next = self.len_state.val();
@@ -1399,31 +1666,26 @@ impl Logic for ExecFsm {
             Ex::WstdpCheck => {
                 // rec = the 14-byte record: flags [7:0], reserved [47:40], w_min [63:48],
                 // w_max [79:64], alpha_pre [95:80], alpha_post [111:96].
-                if (self.rec.q.val().get_bits::<8>(0) & self.flags_reserved.val())
-                    != self.zero8.val()
-                {
+                if self.k_flags_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.state.d.next = Ex::Nack;
-                } else if self.rec.q.val().get_bits::<8>(40) != self.zero8.val() {
+                } else if self.k_res_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_reserved.val();
                     self.state.d.next = Ex::Nack;
-                } else if self.rec80_gt_alpha.y.val() {
+                } else if self.k_apre_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_alpha_pre.val();
                     self.state.d.next = Ex::Nack;
-                } else if self.rec96_gt_alpha.y.val() {
+                } else if self.k_apost_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_alpha_post.val();
                     self.state.d.next = Ex::Nack;
-                } else if !self.wmin_fits.val()
-                    | ((self.rec.q.val().get_bits::<16>(48) ^ self.sign16.val())
-                        > (self.rec.q.val().get_bits::<16>(64) ^ self.sign16.val()))
-                {
+                } else if self.k_wmin_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_w_min.val();
                     self.state.d.next = Ex::Nack;
-                } else if !self.wmax_fits.val() {
+                } else if self.k_wmax_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_w_max.val();
                     self.state.d.next = Ex::Nack;
@@ -1443,7 +1705,7 @@ impl Logic for ExecFsm {
 
             // ---- WRITE_WEIGHTS -------------------------------------------------------
             Ex::WwCheck => {
-                if !self.weight_fits.val() {
+                if self.k_weight_bad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
@@ -1486,10 +1748,7 @@ impl Logic for ExecFsm {
             // ---- WRITE_MASK ----------------------------------------------------------
             Ex::WmCheck => {
                 // Last byte: bits count%8 .. 7 must be 0.
-                if (self.rec.q.val().get_bits::<8>(104)
-                    >> (self.count.q.val() & self.seven16.val()))
-                    != self.zero8.val()
-                {
+                if self.k_wm_pad.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
@@ -1652,13 +1911,11 @@ impl Logic for ExecFsm {
             // ---- STEP ----------------------------------------------------------------
             Ex::StepChkIdx => {
                 // rec[111:96] = the list entry at offset off − 2.
-                if self.rec96_ge_inputs.y.val() {
+                if self.k_idx_range.q.val() {
                     self.nack_code.d.next = self.e_range.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
-                } else if (self.k.q.val() != self.zero16.val())
-                    & (self.prev.q.val() >= self.rec.q.val().get_bits::<16>(96))
-                {
+                } else if (self.k.q.val() != self.zero16.val()) & self.k_idx_order.q.val() {
                     self.nack_code.d.next = self.e_param.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
@@ -1666,7 +1923,7 @@ impl Logic for ExecFsm {
                     self.prev.d.next = self.rec.q.val().get_bits::<16>(96);
                     self.k.d.next = self.k.q.val() + self.one16.val();
                     if self.k.q.val() + self.one16.val() == self.count.q.val() {
-                        self.state.d.next = Ex::StepClassify;
+                        self.state.d.next = Ex::StepPre;
                     } else {
                         self.gcount.d.next = self.two16.val();
                         self.ret.d.next = Ex::StepChkIdx;
@@ -1675,21 +1932,21 @@ impl Logic for ExecFsm {
                 }
             }
             Ex::StepChkPad => {
-                if (self.rec.q.val().get_bits::<8>(104) & self.input_pad_mask.val())
-                    != self.zero8.val()
-                {
+                if self.k_pad_bad.q.val() {
                     self.nack_code.d.next = self.e_range.val();
                     self.ndet16.d.next = self.off_back.val();
                     self.state.d.next = Ex::Nack;
                 } else {
-                    self.state.d.next = Ex::StepClassify;
+                    self.state.d.next = Ex::StepPre;
                 }
+            }
+            Ex::StepPre => {
+                // `k_exec` and `k_replay` register from `next_step - h_step`.
+                self.state.d.next = Ex::StepClassify;
             }
             Ex::StepClassify => {
                 self.k.d.next = self.zero16.val();
-                if (self.step_sum.val() == self.zero32.val())
-                    & (self.next_step.q.val() != self.last32.val())
-                {
+                if self.k_exec.q.val() {
                     // Execute: mark the inputs, then step.
                     if self.h_format.val() == self.zero8.val() {
                         if self.count.q.val() == self.zero16.val() {
@@ -1708,11 +1965,7 @@ impl Logic for ExecFsm {
                         self.ret.d.next = Ex::StepApplyByte;
                         self.state.d.next = Ex::Gather;
                     }
-                } else if !self.step_borrow.val()
-                    & (self.step_sum.val() != self.zero32.val())
-                    & (((self.step_sum.val() & self.replay_hi.val()) == self.zero32.val())
-                        | (self.step_sum.val() == self.replay_depth.val()))
-                {
+                } else if self.k_replay.q.val() {
                     // A retransmission (1 <= next_step - step <= replay_depth): re-send
                     // the stored result (protocol §6.2).
                     self.replay.d.next = true;
@@ -1937,7 +2190,7 @@ pub struct Executor {
     neuron_n: Narrow<16, 13>,
     slot_n: Narrow<16, 6>,
     byte_idx_n: Narrow<16, 10>,
-    sel_hdr: ByteSelect<64>,
+    sel_hdr: ByteSelect<56>,
     sel_rdata: ByteSelect<96>,
     sel_stdp: ByteSelect<112>,
     sel_ident: ByteSelect<224>,
