@@ -344,6 +344,16 @@ fn run_flow(
                 .to_string(),
         );
     }
+    if board.family == Family::Ice40 && board.use_dsp {
+        // nextpnr-ice40 0.4 reports the paths into and out of a combinational SB_MAC16
+        // separately (`-> <async>`, `<async> ->`) and leaves them out of its Fmax.
+        report.notes.push(
+            "nextpnr-ice40 does not time paths through the SB_MAC16 multipliers (the neuron \
+             and trace decays), so its Fmax leaves them out; `python3 \
+             scripts/ice40-sta/sta.py DUMP --mac NS` times them (docs/boards.md)"
+                .to_string(),
+        );
+    }
     report
         .seconds
         .push(("synthesis".into(), t.elapsed().as_secs_f64()));
