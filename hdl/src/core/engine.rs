@@ -519,6 +519,9 @@ pub struct Engine<const P: usize> {
     /// Stage C's operands (registered or direct) and stage F's post-trace.
     c_params: Signal<Local, Bits<PSTORE_W>>,
     c_acc: Signal<Local, Bits<ACC_W>>,
+    /// `sel_acc << w_shift` from the parameter RAM's output: registered in stage B, or
+    /// stage C's operand (direct).
+    acc_shifted: Signal<Local, Bits<ACC_W>>,
     f_y: Signal<Local, Bits<TRACE_W>>,
     /// The record being written, and the one read, as stored (v_reset's bytes removed)
     /// and reassembled.
@@ -763,6 +766,7 @@ impl<const P: usize> Engine<P> {
             nf_y: Default::default(),
             c_params: Default::default(),
             c_acc: Default::default(),
+            acc_shifted: Default::default(),
             f_y: Default::default(),
             p_store: Default::default(),
             p_record: Default::default(),
@@ -1119,7 +1123,8 @@ impl<const P: usize> Logic for Engine<P> {
         self.nc_vm.d.next = self.mem_v.read_data.val();
         self.nc_i.d.next = self.mem_i.read_data.val();
         self.nc_r.d.next = self.mem_r.read_data.val();
-        self.nc_acc.d.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(72);
+        self.acc_shifted.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(72);
+        self.nc_acc.d.next = self.acc_shifted.val();
         self.nc_y.d.next = self.sel_y.val();
         self.nc_n.d.next = self.b_n.q.val();
         self.nd_v.d.next = self.nc_v.q.val();
@@ -1132,7 +1137,7 @@ impl<const P: usize> Logic for Engine<P> {
         self.nf_n.d.next = self.ne_n.q.val();
         if self.k_direct.val() {
             self.c_params.next = self.params.read_data.val();
-            self.c_acc.next = self.sel_acc.val() << self.params.read_data.val().get_bits::<4>(72);
+            self.c_acc.next = self.acc_shifted.val();
             self.nu.v.next = signed_cast(self.mem_v.read_data.val());
             self.nu.i.next = signed_cast(self.mem_i.read_data.val());
             self.nu.r.next = self.mem_r.read_data.val();
