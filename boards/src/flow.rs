@@ -345,12 +345,12 @@ fn run_flow(
         );
     }
     if board.family == Family::Ice40 && board.use_dsp {
-        // nextpnr-ice40 0.4 reports the paths into and out of a combinational SB_MAC16
-        // separately (`-> <async>`, `<async> ->`) and leaves them out of its Fmax.
+        // nextpnr-ice40 (0.4 and later) times every SB_MAC16 port as a register port with
+        // no delay inside the multiplier, so its Fmax leaves the multiply out.
         report.notes.push(
-            "nextpnr-ice40 does not time paths through the SB_MAC16 multipliers (the neuron \
-             and trace decays), so its Fmax leaves them out; `python3 \
-             scripts/ice40-sta/sta.py DUMP --mac NS` times them (docs/boards.md)"
+            "nextpnr-ice40 gives the SB_MAC16 multipliers no internal delay, so its Fmax \
+             leaves the multiply out; `python3 scripts/ice40-sta/sta.py DUMP` adds it (9.05 \
+             ns, iCEcube2 timing library) to every path through one (docs/boards.md)"
                 .to_string(),
         );
     }

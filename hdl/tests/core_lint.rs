@@ -60,14 +60,26 @@ fn trace_update_lints_clean() {
 /// `yosys synth_ice40 [-dsp]` of `verilog` (top `top`); returns the `stat` report and the
 /// longest combinational path (`ltp -noff`, in cells).
 fn synth(verilog: &str, dsp: bool) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("top.v"), verilog).unwrap();
     let script = format!(
         "synth_ice40 -top top{}; tee -o stat.txt stat; tee -o ltp.txt ltp -noff",
         if dsp { " -dsp" } else { "" }
     );
+    let dir = yosys(verilog, &script);
+    let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
+    let ltp = std::fs::read_to_string(dir.path().join("ltp.txt")).unwrap();
+    let longest = ltp
+        .lines()
+        .find(|l| l.contains("Longest topological path"))
+        .unwrap_or("");
+    format!("{stat}\n{longest}")
+}
+
+/// Runs the yosys `script` on `verilog` (file top.v) in a fresh directory, which it returns.
+fn yosys(verilog: &str, script: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("top.v"), verilog).unwrap();
     let out = Command::new("yosys")
-        .args(["-q", "-p", &script, "top.v"])
+        .args(["-q", "-p", script, "top.v"])
         .current_dir(dir.path())
         .output()
         .expect("yosys is not on PATH: run scripts/install-tools.sh");
@@ -77,13 +89,7 @@ fn synth(verilog: &str, dsp: bool) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
-    let ltp = std::fs::read_to_string(dir.path().join("ltp.txt")).unwrap();
-    let longest = ltp
-        .lines()
-        .find(|l| l.contains("Longest topological path"))
-        .unwrap_or("");
-    format!("{stat}\n{longest}")
+    dir
 }
 
 fn cells(report: &str, cell: &str) -> usize {
@@ -106,4 +112,27 @@ fn neuron_update_synthesizes_for_ice40() {
     println!("NeuronUpdate, synth_ice40 -dsp:\n{dsp}");
     assert_eq!(cells(&dsp, "SB_MAC16"), 2, "one DSP per decay multiplier");
     assert!(cells(&dsp, "SB_LUT4") < cells(&luts, "SB_LUT4"));
+}
+
+/// The pipeline's two product registers (`LoadReg`: a load enable, no initial value) must
+/// become the `SB_MAC16` output registers: that is what keeps the multiplier out of the
+/// paths before and after it on the UP5K (docs/hdl.md, "The decays are split at the
+/// product"). An initial value or a plain register would leave them in logic cells or in
+/// the 8 × 8 pipeline registers, and the output-select parameters would read 2'11.
+#[test]
+fn neuron_products_land_in_the_dsp_output_registers() {
+    let verilog = verilog_of(NeuronUpdatePipe::default());
+    let dir = yosys(
+        &verilog,
+        "synth_ice40 -dsp -top top; tee -q -o macs.txt dump t:SB_MAC16",
+    );
+    let macs = std::fs::read_to_string(dir.path().join("macs.txt")).unwrap();
+    for half in ["TOP", "BOT"] {
+        let registered = format!("parameter \\{half}OUTPUT_SELECT 2'01");
+        assert_eq!(
+            macs.matches(&registered).count(),
+            2,
+            "{half} output registered in both multipliers:\n{macs}"
+        );
+    }
 }

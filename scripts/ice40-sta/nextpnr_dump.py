@@ -1,4 +1,5 @@
-"""nextpnr-ice40 --post-route hook: dumps cells (type, DFF_ENABLE, CARRY_ENABLE) and every
+"""nextpnr-ice40 --post-route hook: dumps cells (type, DFF_ENABLE, CARRY_ENABLE, the
+SB_MAC16 register parameters) and every
 net's driver and sinks with its routed delay (sum of pip delays) to the JSON file named by
 the environment variable NEXTPNR_DUMP (default nextpnr_dump.json). nextpnr 0.4 prints only
 the single worst path per clock; sta.py uses this dump to list every failing endpoint.
@@ -13,11 +14,16 @@ placement and routing):
 import os
 import json
 out = {"cells": {}, "nets": {}}
+# Logic cells: whether the flip-flop and the carry are used. SB_MAC16: which of its registers
+# are used (sta.py times a multiplier by them).
+KEPT_PARAMS = ("DFF_ENABLE", "CARRY_ENABLE", "A_REG", "B_REG", "C_REG", "D_REG",
+               "TOP_8x8_MULT_REG", "BOT_8x8_MULT_REG", "PIPELINE_16x16_MULT_REG1",
+               "PIPELINE_16x16_MULT_REG2", "TOPOUTPUT_SELECT", "BOTOUTPUT_SELECT")
 for cname, cell in ctx.cells:
     params = {}
     for k, v in cell.params:
         params[str(k)] = str(v)
-    out["cells"][cname] = {"type": str(cell.type), "params": {k: params[k] for k in ("DFF_ENABLE", "CARRY_ENABLE") if k in params}}
+    out["cells"][cname] = {"type": str(cell.type), "params": {k: params[k] for k in KEPT_PARAMS if k in params}}
 errs = 0
 first_err = None
 for nname, net in ctx.nets:

@@ -1,21 +1,47 @@
 """Static timing of a routed iCE40 design from nextpnr_dump.py's JSON: arrival time at
 every register, block-RAM and SPRAM input, with the dump's routed net delays and UP5K
 logic-cell delays read off nextpnr's path reports (LUT input I0..I3 1.3/1.25/1.2/0.9 ns,
-carry 0.3 ns, clock-to-Q 1.4 ns; RAM clock-to-out assumed 2.5 ns). Like nextpnr 0.4 it
-does not time through a combinational SB_MAC16 (its outputs start at 0). Agrees with
-nextpnr's worst path within a few tenths of a ns.
+carry 0.3 ns, clock-to-Q 1.4 ns; RAM clock-to-out assumed 2.5 ns). Agrees with nextpnr's
+worst path within a few tenths of a ns.
+
+Unlike nextpnr 0.4 (and later: every SB_MAC16 port is a register port with no delay to
+it), it times the multipliers, from the iCEcube2 timing library that fpga-icestorm-chipdb
+ships (timings_up5k.txt, slow corner, the column nextpnr's logic delays come from):
+  * combinational 16 x 16 multiply, A/B to O: MAC_NS = 9.05 ns (SB_MAC16_MUL_U_16X16_BYPASS);
+  * a registered output half (TOP/BOTOUTPUT_SELECT = 1): A/B are endpoints MAC_NS after
+    their arrival (through the multiplier into the register), O starts 2.0 ns after the
+    clock (SB_MAC16_MUL_U_16X16_IM_BYPASS clock-to-O);
+  * A_REG/B_REG: that input is an endpoint, and O is MAC_NS after the clock (1.4 + MAC_NS);
+  * 8 x 8 pipeline registers with a combinational output: A/B endpoints as for a registered
+    output, O conservatively MAC_NS after the clock;
+  * control inputs (CE, the holds, ADDSUB...): endpoints, 0.5 ns setup.
 
 Usage: python3 sta.py DUMP.json [THRESHOLD_NS=41.5] [-v] [--mac NS]
---mac NS times through every SB_MAC16 as a combinational cell of NS ns from any input to
-any output (the cells' real delay is not in nextpnr 0.4's database): the paths through the
-multipliers then show up among the endpoints, and NS at which they fail is the margin.
-Prints the worst endpoints (one per register/source group), the number of endpoints
-over the threshold, and the groups (endpoint register, path source) by count.
+--mac NS replaces MAC_NS (NS = 0 shows the logic alone). Prints the worst endpoints (one per
+register/source group), the number of endpoints over the threshold, and the groups
+(endpoint register, path source) by count.
 """
 import json, sys, collections
 d = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "nextpnr_dump.json"))
 thr = float(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 41.5
-MAC = float(sys.argv[sys.argv.index("--mac") + 1]) if "--mac" in sys.argv else None
+MAC = float(sys.argv[sys.argv.index("--mac") + 1]) if "--mac" in sys.argv else 9.05
+MAC_CLK_O = 2.0  # registered output: clock to O
+MAC_SETUP = 0.5  # control inputs
+def pval(prm, k):
+    v = str(prm.get(k, "0")).strip()
+    if v and set(v) <= {"0", "1"}:
+        return int(v, 2)
+    try:
+        return int(v, 0)
+    except ValueError:
+        return 0
+def mac_regs(prm):
+    return dict(a=pval(prm, "A_REG"), b=pval(prm, "B_REG"),
+                top=pval(prm, "TOPOUTPUT_SELECT") == 1, bot=pval(prm, "BOTOUTPUT_SELECT") == 1,
+                pipe=any(pval(prm, k) for k in ("TOP_8x8_MULT_REG", "BOT_8x8_MULT_REG",
+                                                "PIPELINE_16x16_MULT_REG1", "PIPELINE_16x16_MULT_REG2")))
+def mac_data_port(ip):
+    return ip.split("_")[0] in ("A", "B", "C", "D")
 cells, nets = d["cells"], d["nets"]
 LUT = {"I0": 1.3, "I1": 1.25, "I2": 1.2, "I3": 0.9}
 CO = {"I1": 0.7, "I2": 0.6, "CIN": 0.3}
@@ -53,11 +79,21 @@ def out_arr(c, p):
                 if a[0] + dl > res[0]: res = (a[0] + dl, (c, ip))
     elif t in ("ICESTORM_RAM", "ICESTORM_SPRAM"):
         res = (2.5, None)
-    elif t == "ICESTORM_DSP" and MAC is not None:
-        for ip in cell_inputs[c]:
-            if "CLK" in ip: continue
-            a = in_arr(c, ip)
-            if a[0] + MAC > res[0]: res = (a[0] + MAC, (c, ip))
+    elif t == "ICESTORM_DSP":
+        r = mac_regs(prm)
+        idx = int(p.split("_")[1]) if p.startswith("O_") else 0
+        if (r["top"] and idx >= 16) or (r["bot"] and idx < 16):
+            res = (MAC_CLK_O, None)
+        elif r["pipe"]:
+            res = (MAC, None)
+        else:
+            if r["a"] or r["b"]:
+                res = (1.4 + MAC, None)
+            for ip in cell_inputs[c]:
+                if not mac_data_port(ip): continue
+                if (ip.startswith("A_") and r["a"]) or (ip.startswith("B_") and r["b"]): continue
+                a = in_arr(c, ip)
+                if a[0] + MAC > res[0]: res = (a[0] + MAC, (c, ip))
     else:
         res = (0.0, None)
     memo[key] = res
@@ -84,6 +120,17 @@ for c, cell in cells.items():
         for (cc, ip) in [k for k in inp if k[0] == c]:
             if "CLK" in ip: continue
             ends.append((in_arr(c, ip)[0] + 0.3, c, ip))
+    elif t == "ICESTORM_DSP":
+        r = mac_regs(prm)
+        through = r["top"] or r["bot"] or r["pipe"]
+        for (cc, ip) in [k for k in inp if k[0] == c]:
+            if "CLK" in ip: continue
+            if not mac_data_port(ip):
+                ends.append((in_arr(c, ip)[0] + MAC_SETUP, c, ip))
+            elif (ip.startswith("A_") and r["a"]) or (ip.startswith("B_") and r["b"]):
+                ends.append((in_arr(c, ip)[0] + 0.1, c, ip))
+            elif through:
+                ends.append((in_arr(c, ip)[0] + MAC, c, ip))
 ends.sort(reverse=True)
 def trace(c, ip):
     path = []

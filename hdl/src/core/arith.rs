@@ -150,40 +150,57 @@ impl Logic for ClampAlpha {
 /// where floor is trunc).
 ///
 /// * `x`: unsigned 16-bit.
-/// * `alpha`: Q1.15, 0 ..= 32768 (a larger value acts as 32768, see [`ClampAlpha`]).
+/// * `alpha`: Q1.15, 0 ..= 32768, already clamped ([`ClampAlpha`]): the caller clamps, so
+///   that it can register the clamped factor (the trace factors are registered in the
+///   engine, and a register on a multiplier input costs no logic cell on iCE40).
 /// * `y`: unsigned 16-bit, `y <= x` (α = 32768 gives `x` exactly).
 ///
-/// Datapath: the 16 × 16 multiplier, `>> 15`, keep 16 bits (`x · α <= x · 2^15 < 2^31`,
-/// so the dropped bits are 0).
-#[derive(LogicBlock)]
+/// Datapath: the 16 × 16 multiplier, then [`DecayQuotient`].
+#[derive(LogicBlock, Default)]
 pub struct UDecay {
     pub x: Signal<In, Bits<MUL_W>>,
     pub alpha: Signal<In, Bits<ALPHA_W>>,
     pub y: Signal<Out, Bits<MUL_W>>,
-    clamp: ClampAlpha,
+    quotient: DecayQuotient,
+}
+
+impl Logic for UDecay {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.quotient.product.next = self.x.val() * self.alpha.val();
+        self.y.next = self.quotient.q.val();
+    }
+}
+
+/// `q = floor(product / 2^15)`, 16 bits, of a product `|x| · α` with `|x| < 2^16` and
+/// `α <= 2^15`: `product < 2^31`, so the dropped high bits are 0. Leaf wiring.
+///
+/// The product arrives whole (32 bits) so that a register on it is one yosys can move into
+/// the `SB_MAC16` (its output register takes the whole product, not a slice).
+#[derive(LogicBlock)]
+pub struct DecayQuotient {
+    pub product: Signal<In, Bits<PROD_W>>,
+    pub q: Signal<Out, Bits<MUL_W>>,
     narrow: Narrow<PROD_W, MUL_W>,
     shift: Constant<Bits<ALPHA_W>>,
 }
 
-impl Default for UDecay {
+impl Default for DecayQuotient {
     fn default() -> Self {
         Self {
-            x: Default::default(),
-            alpha: Default::default(),
-            y: Default::default(),
-            clamp: Default::default(),
+            product: Default::default(),
+            q: Default::default(),
             narrow: Default::default(),
             shift: constant(ALPHA_FRAC as u64),
         }
     }
 }
 
-impl Logic for UDecay {
+impl Logic for DecayQuotient {
     #[hdl_gen]
     fn update(&mut self) {
-        self.clamp.alpha.next = self.alpha.val();
-        self.narrow.x.next = (self.x.val() * self.clamp.y.val()) >> self.shift.val();
-        self.y.next = self.narrow.y.val();
+        self.narrow.x.next = self.product.val() >> self.shift.val();
+        self.q.next = self.narrow.y.val();
     }
 }
 
@@ -226,100 +243,157 @@ impl Logic for SignMag {
     }
 }
 
-/// Last step of [`Decay`]: picks the magnitude of the result and re-applies the sign.
-/// Leaf.
+/// Sign and magnitude of `a − b` for 16-bit signed `a`, `b`: `neg = a < b`,
+/// `mag = |a − b|` (16 bits: `|a − b| <= 65535`). Leaf.
 ///
-/// * `mag`: `|x|` (17 bits); `q`: `floor((mag mod 2^16) · α / 2^15)` zero-extended;
-///   `alpha`: the factor zero-extended to 17 bits; `neg`: `x < 0`.
-/// * `y = ±r`, `r = q` unless `mag = 2^16` (only `x = −2^16`): then `r = 2^16 · α / 2^15`,
-///   i.e. `mag` for α >= 32768 (1.0) and `2α` otherwise.
-#[derive(LogicBlock)]
-pub struct DecayJoin {
-    pub neg: Signal<In, Bit>,
-    pub mag: Signal<In, Bits<DIFF_W>>,
-    pub q: Signal<In, Bits<DIFF_W>>,
-    pub alpha: Signal<In, Bits<DIFF_W>>,
-    pub y: Signal<Out, Signed<DIFF_W>>,
-    top: Constant<Bits<DIFF_W>>,
-    one: Constant<Bits<DIFF_W>>,
-    zero: Constant<Bits<DIFF_W>>,
-    r: Signal<Local, Bits<DIFF_W>>,
+/// Both differences `a − b` and `b − a` are formed side by side (two 17-bit carry chains)
+/// and the sign of the first picks one, so the magnitude is one carry chain and a mux
+/// deep, not two chains in series as `0 − (a − b)` would be.
+#[derive(LogicBlock, Default)]
+pub struct AbsDiff {
+    pub a: Signal<In, Bits<DIFF_W>>,
+    pub b: Signal<In, Bits<DIFF_W>>,
+    pub neg: Signal<Out, Bit>,
+    pub mag: Signal<Out, Bits<MUL_W>>,
+    ab: Signal<Local, Bits<DIFF_W>>,
+    ba: Signal<Local, Bits<DIFF_W>>,
+    /// Bit 16 of a difference's magnitude is 0 (Verilator exempts `*unused*`).
+    unused_top: Signal<Local, Bit>,
 }
 
-impl Default for DecayJoin {
-    fn default() -> Self {
-        Self {
-            neg: Default::default(),
-            mag: Default::default(),
-            q: Default::default(),
-            alpha: Default::default(),
-            y: Default::default(),
-            top: constant(1 << (DIFF_W - 1)),
-            one: constant(1 << ALPHA_FRAC),
-            zero: constant(0),
-            r: Default::default(),
-        }
-    }
-}
+// The leaf indexes the sign bit with a literal (a Rust constant is not a Verilog name).
+const _: () = assert!(DIFF_W == 17 && MUL_W == 16);
 
-impl Logic for DecayJoin {
+impl Logic for AbsDiff {
     #[hdl_gen]
     fn update(&mut self) {
-        if (self.mag.val() & self.top.val()).any() {
-            if (self.alpha.val() & self.one.val()).any() {
-                self.r.next = self.mag.val();
-            } else {
-                self.r.next = self.alpha.val() << 1;
-            }
+        // `a`, `b` are the sign-extended 16-bit operands: both differences are exact.
+        self.ab.next = self.a.val() - self.b.val();
+        self.ba.next = self.b.val() - self.a.val();
+        self.neg.next = self.ab.val().get_bit(16);
+        self.unused_top.next = self.ba.val().get_bit(16);
+        if self.ab.val().get_bit(16) {
+            self.mag.next = self.ba.val().get_bits::<MUL_W>(0);
         } else {
-            self.r.next = self.q.val();
-        }
-        if self.neg.val() {
-            self.y.next = signed_cast(self.zero.val() - self.r.val());
-        } else {
-            self.y.next = signed_cast(self.r.val());
+            self.mag.next = self.ab.val().get_bits::<MUL_W>(0);
         }
     }
 }
 
-/// Signed decay `y = trunc(x · α / 2^15)` (spec §2.2), rounding toward zero, for every
-/// 17-bit `x` (the width of `v − v_rest`; 16-bit currents are sign-extended into it).
+/// `y = invert ? !x : x` (ones' complement on request). Leaf.
 ///
-/// * `x`: signed 17-bit, −65536 ..= 65535.
-/// * `alpha`: Q1.15, 0 ..= 32768 (a larger value acts as 32768).
+/// With `d = ±q` wanted: `invert ? −q : q = (invert ? !q : q) + invert`, and the `+ invert`
+/// goes into the carry input of the adder that consumes `d` ([`AddCarry`]), so a signed
+/// decay costs no negation chain of its own.
+#[derive(LogicBlock, Default)]
+pub struct CondInvert<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub invert: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<N>>,
+}
+
+impl<const N: usize> Logic for CondInvert<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.invert.val() {
+            self.y.next = !self.x.val();
+        } else {
+            self.y.next = self.x.val();
+        }
+    }
+}
+
+/// `y = a + b + cin` modulo `2^N`: one carry chain with `cin` as its carry input (yosys
+/// maps `a + b + {0, cin}` to a single `$alu`). Leaf.
+#[derive(LogicBlock, Default)]
+pub struct AddCarry<const N: usize> {
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub cin: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<N>>,
+}
+
+impl<const N: usize> Logic for AddCarry<N> {
+    fn update(&mut self) {
+        const { assert!(N >= 2 && N <= 63) };
+        let sum = self.a.val().to_u64() + self.b.val().to_u64() + self.cin.val() as u64;
+        self.y.next = (sum & ((1u64 << N) - 1)).to_bits();
+    }
+
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!(
+            "always @(*) y = a + b + {{{k}'b0, cin}};",
+            k = N - 1
+        ))
+    }
+}
+
+/// Signed decay `y = trunc(x · α / 2^15)` (spec §2.2), rounding toward zero, for
+/// `|x| <= 65535` (every `v − v_rest` of 16-bit values; 16-bit currents are sign-extended
+/// into it). Combinational; the neuron uses the same leaves, split at the product
+/// register ([`crate::core::NeuronLeak`] | [`crate::core::NeuronSum`]).
+///
+/// * `x`: signed 17-bit, −65535 ..= 65535 (−65536 is outside the contract: its magnitude
+///   needs 17 bits).
+/// * `alpha`: Q1.15, 0 ..= 32768 (a larger value acts as 32768, [`ClampAlpha`]).
 /// * `y`: signed 17-bit; `|y| <= |x|` and `y` has the sign of `x` or is 0.
 ///
-/// Sign-magnitude ([`SignMag`]): floor of the magnitude ([`UDecay`]) is trunc of the
-/// signed value; [`DecayJoin`] negates back. Equivalent to the spec's hardware recipe
-/// (`p >>> 15`, `+1` if `p < 0` and `p mod 2^15 ≠ 0`).
-///
-/// Combinational depth: 17-bit negate → 16 × 16 multiply → 17-bit 3:1 mux → 17-bit negate.
-#[derive(LogicBlock, Default)]
+/// Sign-magnitude ([`SignMag`]): floor of the magnitude (product, [`DecayQuotient`]) is
+/// trunc of the signed value; the sign goes back on as `(neg ? !q : q) + neg`
+/// ([`CondInvert`], [`AddCarry`]). Equivalent to the spec's hardware recipe (`p >>> 15`,
+/// `+1` if `p < 0` and `p mod 2^15 ≠ 0`).
+#[derive(LogicBlock)]
 pub struct Decay {
     pub x: Signal<In, Signed<DIFF_W>>,
     pub alpha: Signal<In, Bits<ALPHA_W>>,
     pub y: Signal<Out, Signed<DIFF_W>>,
     sign_mag: SignMag,
-    core: UDecay,
+    // |x| <= 65535: bit 16 of the magnitude is 0.
+    mag: Narrow<DIFF_W, MUL_W>,
+    clamp: ClampAlpha,
+    quotient: DecayQuotient,
     q_ext: ZeroExtend<MUL_W, DIFF_W>,
-    alpha_ext: ZeroExtend<ALPHA_W, DIFF_W>,
-    merge: DecayJoin,
+    apply_sign: CondInvert<DIFF_W>,
+    add: AddCarry<DIFF_W>,
+    zero: Constant<Bits<DIFF_W>>,
+}
+
+impl Default for Decay {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            alpha: Default::default(),
+            y: Default::default(),
+            sign_mag: Default::default(),
+            mag: Default::default(),
+            clamp: Default::default(),
+            quotient: Default::default(),
+            q_ext: Default::default(),
+            apply_sign: Default::default(),
+            add: Default::default(),
+            zero: constant(0),
+        }
+    }
 }
 
 impl Logic for Decay {
     #[hdl_gen]
     fn update(&mut self) {
         self.sign_mag.x.next = self.x.val();
-        // For mag = 2^16 the low 16 bits are 0 and DecayJoin ignores q.
-        self.core.x.next = self.sign_mag.mag.val().get_bits::<MUL_W>(0);
-        self.core.alpha.next = self.alpha.val();
-        self.q_ext.x.next = self.core.y.val();
-        self.alpha_ext.x.next = self.alpha.val();
-        self.merge.neg.next = self.sign_mag.neg.val();
-        self.merge.mag.next = self.sign_mag.mag.val();
-        self.merge.q.next = self.q_ext.y.val();
-        self.merge.alpha.next = self.alpha_ext.y.val();
-        self.y.next = self.merge.y.val();
+        self.mag.x.next = self.sign_mag.mag.val();
+        self.clamp.alpha.next = self.alpha.val();
+        self.quotient.product.next = self.mag.y.val() * self.clamp.y.val();
+        self.q_ext.x.next = self.quotient.q.val();
+        self.apply_sign.x.next = self.q_ext.y.val();
+        self.apply_sign.invert.next = self.sign_mag.neg.val();
+        self.add.a.next = self.zero.val();
+        self.add.b.next = self.apply_sign.y.val();
+        self.add.cin.next = self.sign_mag.neg.val();
+        self.y.next = signed_cast(self.add.y.val());
     }
 }
 

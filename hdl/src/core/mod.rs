@@ -28,7 +28,8 @@
 //!   redundant bits goes through [`Narrow`];
 //! * signed comparisons flip the sign bit (`a ^ 2^(N-1)`) and compare unsigned;
 //! * `trunc(x·α / 2^15)` is computed in sign-magnitude: `|x|·α` on the unsigned 16 × 16
-//!   multiplier, `>> 15` (floor of a non-negative value), then negated again if `x < 0`.
+//!   multiplier, `>> 15` (floor of a non-negative value), then negated again if `x < 0`
+//!   (as `!q + 1`, the `+ 1` being the carry input of the adder that uses the decay).
 //!   Floor of the magnitude is truncation toward zero of the signed value.
 //!
 //! ## Block structure (why there are small leaf blocks)
@@ -36,7 +37,7 @@
 //! rust-hdl emits one `always @(*)` per kernel. When a kernel both drives a sub-block's
 //! input and, in an `if`, reads that sub-block's output, Verilator cannot split the
 //! block and reports a false combinational loop (UNOPTFLAT). So every `if` lives in a
-//! leaf block without sub-blocks ([`SignMag`], [`DecayJoin`], [`ClampAlpha`], [`Sat16`],
+//! leaf block without sub-blocks ([`SignMag`], [`AbsDiff`], [`CondInvert`], [`ClampAlpha`], [`Sat16`],
 //! `RefractPrep`, `FireDecide`, `WeightOperand`, `Complement`, `ClampPick`, `TraceSat`), and the composite blocks only wire with plain
 //! assignments. With that, every block lints with `verilator --lint-only -Wall` with
 //! zero warnings and no `-Wno-…` option (tests/core_lint.rs).
@@ -49,7 +50,8 @@ pub mod stdp;
 pub mod weight_memory;
 
 pub use arith::{
-    ClampAlpha, Decay, DecayJoin, Narrow, Sat16, SignExtend, SignMag, UDecay, ZeroExtend,
+    AbsDiff, AddCarry, ClampAlpha, CondInvert, Decay, DecayQuotient, Narrow, Sat16, SignExtend,
+    SignMag, UDecay, ZeroExtend,
 };
 pub use engine::{Engine, LanePattern};
 pub use executor::{ExecFsm, Executor};

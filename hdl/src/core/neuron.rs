@@ -3,10 +3,11 @@
 //! The update is split into combinational parts, one per pipeline stage of
 //! [`NeuronUpdatePipe`]:
 //!
-//! 1. [`NeuronLeak`]: the two decays, `decay(i, α_i)` and `decay(v − v_rest, α_v)`; beside
-//!    them [`NeuronPrep`]: `v_rest − v_th` and the refractory pre-decision ([`RefractPrep`]);
-//! 2. [`NeuronSum`]: `i_new = sat16(decay(i) + acc)`, `v_leak = v_rest + dv` and the
-//!    threshold margin `v_leak − v_th`;
+//! 1. [`NeuronLeak`]: the two decays, `decay(i, α_i)` and `decay(v − v_rest, α_v)`, up to
+//!    their products `|x| · α` (the multipliers); beside them [`NeuronPrep`]: `v_rest − v_th`
+//!    and the refractory pre-decision ([`RefractPrep`]);
+//! 2. [`NeuronSum`]: the decays' `>> 15` and sign, folded into the sums `i_new =
+//!    sat16(decay(i) + acc)`, `v_leak = v_rest + dv` and the threshold margin `v_leak − v_th`;
 //! 3. [`NeuronFire`]: `v_leak + i_new` and, in parallel, `v_leak + i_new − v_th` (two
 //!    adds); saturation, threshold and refractory muxes ([`FireDecide`]).
 //!
@@ -23,15 +24,24 @@
 
 use rust_hdl::prelude::*;
 
-use super::arith::{Decay, Narrow, Sat16, SignExtend};
-use super::{ACC_W, ALPHA_W, CURRENT_SUM_W, DIFF_W, MARGIN_W, REFRACT_W, STATE_W};
+use super::arith::{
+    AbsDiff, AddCarry, ClampAlpha, CondInvert, DecayQuotient, Narrow, Sat16, SignExtend, SignMag,
+    ZeroExtend,
+};
+use super::{ACC_W, ALPHA_W, CURRENT_SUM_W, DIFF_W, MARGIN_W, MUL_W, PROD_W, REFRACT_W, STATE_W};
 use crate::constant;
+use crate::widgets::LoadReg;
 
-/// Stage 1 of §2.4: the two decays (multipliers). Combinational.
+/// Stage 1 of §2.4: the two decays up to their products (the multipliers). Combinational.
 ///
-/// * `v`, `i`, `v_rest`: signed 16-bit; `alpha_v`, `alpha_i`: Q1.15, ≤ 32768.
-/// * `di = decay(i, α_i)`: signed 16-bit (exact: `|di| <= |i|`).
-/// * `dv = decay(v − v_rest, α_v)`: signed 17-bit.
+/// * `v`, `i`, `v_rest`: signed 16-bit; `alpha_v`, `alpha_i`: Q1.15, ≤ 32768 (a larger
+///   value acts as 32768, [`ClampAlpha`]).
+/// * `neg_v = v < v_rest`, `prod_v = |v − v_rest| · α_v` (32 bits, < 2^31);
+/// * `neg_i = i < 0`, `prod_i = |i| · α_i`.
+///
+/// [`NeuronSum`] finishes the decays (spec §2.2: `decay = ±floor(prod / 2^15)`) inside its
+/// sums. The split is at the product so that the pipeline register after this stage is
+/// the `SB_MAC16` output register on iCE40 UltraPlus ([`NeuronUpdatePipe`]).
 #[derive(LogicBlock, Default)]
 pub struct NeuronLeak {
     pub v: Signal<In, Signed<STATE_W>>,
@@ -39,14 +49,19 @@ pub struct NeuronLeak {
     pub v_rest: Signal<In, Signed<STATE_W>>,
     pub alpha_v: Signal<In, Bits<ALPHA_W>>,
     pub alpha_i: Signal<In, Bits<ALPHA_W>>,
-    pub di: Signal<Out, Signed<STATE_W>>,
-    pub dv: Signal<Out, Signed<DIFF_W>>,
+    pub neg_v: Signal<Out, Bit>,
+    pub prod_v: Signal<Out, Bits<PROD_W>>,
+    pub neg_i: Signal<Out, Bit>,
+    pub prod_i: Signal<Out, Bits<PROD_W>>,
     ext_v: SignExtend<STATE_W, DIFF_W>,
     ext_rest: SignExtend<STATE_W, DIFF_W>,
     ext_i: SignExtend<STATE_W, DIFF_W>,
-    decay_v: Decay,
-    decay_i: Decay,
-    di_narrow: Narrow<DIFF_W, STATE_W>,
+    abs_v: AbsDiff,
+    sign_mag_i: SignMag,
+    // |i| <= 2^15: bit 16 of the magnitude is 0.
+    mag_i: Narrow<DIFF_W, MUL_W>,
+    clamp_v: ClampAlpha,
+    clamp_i: ClampAlpha,
 }
 
 impl Logic for NeuronLeak {
@@ -55,15 +70,17 @@ impl Logic for NeuronLeak {
         self.ext_v.x.next = unsigned_cast(self.v.val());
         self.ext_rest.x.next = unsigned_cast(self.v_rest.val());
         self.ext_i.x.next = unsigned_cast(self.i.val());
-        // v − v_rest is exact in 17 bits.
-        self.decay_v.x.next = signed_cast(self.ext_v.y.val() - self.ext_rest.y.val());
-        self.decay_v.alpha.next = self.alpha_v.val();
-        self.decay_i.x.next = signed_cast(self.ext_i.y.val());
-        self.decay_i.alpha.next = self.alpha_i.val();
-        self.dv.next = self.decay_v.y.val();
-        // |decay(i)| <= |i| <= 2^15: the low 16 bits are the exact value.
-        self.di_narrow.x.next = unsigned_cast(self.decay_i.y.val());
-        self.di.next = signed_cast(self.di_narrow.y.val());
+        // |v − v_rest| <= 65535: 16 bits.
+        self.abs_v.a.next = self.ext_v.y.val();
+        self.abs_v.b.next = self.ext_rest.y.val();
+        self.clamp_v.alpha.next = self.alpha_v.val();
+        self.neg_v.next = self.abs_v.neg.val();
+        self.prod_v.next = self.abs_v.mag.val() * self.clamp_v.y.val();
+        self.sign_mag_i.x.next = signed_cast(self.ext_i.y.val());
+        self.mag_i.x.next = self.sign_mag_i.mag.val();
+        self.clamp_i.alpha.next = self.alpha_i.val();
+        self.neg_i.next = self.sign_mag_i.neg.val();
+        self.prod_i.next = self.mag_i.y.val() * self.clamp_i.y.val();
     }
 }
 
@@ -142,43 +159,80 @@ impl Logic for NeuronPrep {
     }
 }
 
-/// Stage 2 of §2.4: the sums. Combinational.
+/// Stage 2 of §2.4: the decays' last step and the sums. Combinational.
 ///
-/// Inputs: `di`, `dv` from [`NeuronLeak`] (`dv` must be `decay(v − v_rest, ·)` for this
-/// `v_rest`, so that `v_rest + dv` lies between `v_rest` and `v`), `acc` (signed 29-bit),
-/// `v_rest` and `rest_th` from [`NeuronPrep`]. Outputs: `i_new = sat16(di + acc)` (exact
-/// in 30 bits before the saturation), `v_leak = v_rest + dv` (17 bits, in the 16-bit
-/// range) and `margin = v_leak − v_th = dv + rest_th` ([`MARGIN_W`] bits).
+/// Inputs: `neg_v`, `prod_v`, `neg_i`, `prod_i` from [`NeuronLeak`] (for this `v_rest`),
+/// `acc` (signed 29-bit), `v_rest` and `rest_th` from [`NeuronPrep`].
+///
+/// With `q = floor(prod / 2^15)` ([`DecayQuotient`]), `decay = neg ? −q : q =
+/// (neg ? !q : q) + neg` (17-bit two's complement, [`CondInvert`]); the `+ neg` is the carry
+/// input of each sum ([`AddCarry`]), so every output is one carry chain deep after the
+/// product:
+///
+/// * `i_new = sat16(decay(i, α_i) + acc)` (exact in 30 bits before the saturation);
+/// * `v_leak = v_rest + dv`, `dv = decay(v − v_rest, α_v)` (17 bits; it lies between
+///   `v_rest` and `v`, so in the 16-bit range);
+/// * `margin = v_leak − v_th = rest_th + dv` ([`MARGIN_W`] bits).
 #[derive(LogicBlock, Default)]
 pub struct NeuronSum {
-    pub di: Signal<In, Signed<STATE_W>>,
-    pub dv: Signal<In, Signed<DIFF_W>>,
+    pub neg_v: Signal<In, Bit>,
+    pub prod_v: Signal<In, Bits<PROD_W>>,
+    pub neg_i: Signal<In, Bit>,
+    pub prod_i: Signal<In, Bits<PROD_W>>,
     pub acc: Signal<In, Signed<ACC_W>>,
     pub v_rest: Signal<In, Signed<STATE_W>>,
     pub rest_th: Signal<In, Bits<MARGIN_W>>,
     pub i_new: Signal<Out, Signed<STATE_W>>,
     pub v_leak: Signal<Out, Bits<DIFF_W>>,
     pub margin: Signal<Out, Bits<MARGIN_W>>,
-    ext_di: SignExtend<STATE_W, CURRENT_SUM_W>,
-    ext_acc: SignExtend<ACC_W, CURRENT_SUM_W>,
-    sat_i: Sat16<CURRENT_SUM_W>,
+    q_v: DecayQuotient,
+    q_i: DecayQuotient,
+    ext_qv: ZeroExtend<MUL_W, DIFF_W>,
+    ext_qi: ZeroExtend<MUL_W, DIFF_W>,
+    dv_c: CondInvert<DIFF_W>,
+    di_c: CondInvert<DIFF_W>,
     ext_rest: SignExtend<STATE_W, DIFF_W>,
     ext_dv: SignExtend<DIFF_W, MARGIN_W>,
+    ext_di: SignExtend<DIFF_W, CURRENT_SUM_W>,
+    ext_acc: SignExtend<ACC_W, CURRENT_SUM_W>,
+    add_leak: AddCarry<DIFF_W>,
+    add_margin: AddCarry<MARGIN_W>,
+    add_i: AddCarry<CURRENT_SUM_W>,
+    sat_i: Sat16<CURRENT_SUM_W>,
 }
 
 impl Logic for NeuronSum {
     #[hdl_gen]
     fn update(&mut self) {
+        self.q_v.product.next = self.prod_v.val();
+        self.q_i.product.next = self.prod_i.val();
+        self.ext_qv.x.next = self.q_v.q.val();
+        self.ext_qi.x.next = self.q_i.q.val();
+        // dv_c + neg_v = dv, di_c + neg_i = decay(i, α_i) (17-bit two's complement).
+        self.dv_c.x.next = self.ext_qv.y.val();
+        self.dv_c.invert.next = self.neg_v.val();
+        self.di_c.x.next = self.ext_qi.y.val();
+        self.di_c.invert.next = self.neg_i.val();
         // i_new = sat16(decay(i, α_i) + acc), exact in 30 bits.
-        self.ext_di.x.next = unsigned_cast(self.di.val());
+        self.ext_di.x.next = self.di_c.y.val();
         self.ext_acc.x.next = unsigned_cast(self.acc.val());
-        self.sat_i.x.next = self.ext_di.y.val() + self.ext_acc.y.val();
+        self.add_i.a.next = self.ext_acc.y.val();
+        self.add_i.b.next = self.ext_di.y.val();
+        self.add_i.cin.next = self.neg_i.val();
+        self.sat_i.x.next = self.add_i.y.val();
         self.i_new.next = signed_cast(self.sat_i.y.val());
-        // v_leak = v_rest + dv lies between v_rest and v: exact in 17 bits.
+        // v_leak = v_rest + dv, exact in 17 bits.
         self.ext_rest.x.next = unsigned_cast(self.v_rest.val());
-        self.v_leak.next = self.ext_rest.y.val() + unsigned_cast(self.dv.val());
-        self.ext_dv.x.next = unsigned_cast(self.dv.val());
-        self.margin.next = self.ext_dv.y.val() + self.rest_th.val();
+        self.add_leak.a.next = self.ext_rest.y.val();
+        self.add_leak.b.next = self.dv_c.y.val();
+        self.add_leak.cin.next = self.neg_v.val();
+        self.v_leak.next = self.add_leak.y.val();
+        // margin = rest_th + dv.
+        self.ext_dv.x.next = self.dv_c.y.val();
+        self.add_margin.a.next = self.rest_th.val();
+        self.add_margin.b.next = self.ext_dv.y.val();
+        self.add_margin.cin.next = self.neg_v.val();
+        self.margin.next = self.add_margin.y.val();
     }
 }
 
@@ -344,8 +398,10 @@ impl Logic for NeuronUpdate {
         self.prep.v_th.next = self.v_th.val();
         self.prep.t_ref.next = self.t_ref.val();
         self.prep.r.next = self.r.val();
-        self.sum.di.next = self.leak.di.val();
-        self.sum.dv.next = self.leak.dv.val();
+        self.sum.neg_v.next = self.leak.neg_v.val();
+        self.sum.prod_v.next = self.leak.prod_v.val();
+        self.sum.neg_i.next = self.leak.neg_i.val();
+        self.sum.prod_i.next = self.leak.prod_i.val();
         self.sum.acc.next = self.acc.val();
         self.sum.v_rest.next = self.v_rest.val();
         self.sum.rest_th.next = self.prep.rest_th.val();
@@ -367,9 +423,11 @@ impl Logic for NeuronUpdate {
 ///
 /// The inputs (same ports as [`NeuronUpdate`], plus `in_valid`) are sampled at a rising
 /// edge: stage 1 ([`NeuronLeak`], the multipliers, and [`NeuronPrep`]) feeds registers at
-/// that edge, stage 2 ([`NeuronSum`]) at the next, stage 3 ([`NeuronFire`]) feeds the
+/// that edge (the products' registers are the multipliers' output registers on iCE40
+/// UltraPlus, see [`LoadReg`]), stage 2 ([`NeuronSum`]) at the next, stage 3 ([`NeuronFire`]) feeds the
 /// output registers at the one after. The outputs of the neuron presented before edge k
-/// are valid after edge k+2, with `out_valid` high. Every register powers up 0.
+/// are valid after edge k+2, with `out_valid` high. Every register powers up 0 except the
+/// two product registers ([`LoadReg`]), which are loaded with the neuron they hold.
 ///
 /// Except `v_reset`: only stage 3 needs it, so it is presented with that stage, two edges
 /// after the other inputs (the engine reads it from its own RAM two stages later instead of
@@ -402,8 +460,12 @@ pub struct NeuronUpdatePipe {
     fire: NeuronFire,
     // Stage-1 registers.
     s1_valid: DFF<Bit>,
-    s1_di: DFF<Signed<STATE_W>>,
-    s1_dv: DFF<Signed<DIFF_W>>,
+    // The products, loaded with in_valid: on iCE40 UltraPlus the SB_MAC16 output registers
+    // (see LoadReg). Only a valid neuron's products are used.
+    s1_prod_v: LoadReg<PROD_W>,
+    s1_prod_i: LoadReg<PROD_W>,
+    s1_neg_v: DFF<Bit>,
+    s1_neg_i: DFF<Bit>,
     s1_acc: DFF<Signed<ACC_W>>,
     s1_v_rest: DFF<Signed<STATE_W>>,
     s1_rest_th: DFF<Bits<MARGIN_W>>,
@@ -429,9 +491,9 @@ impl Logic for NeuronUpdatePipe {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, s1_valid, s1_di, s1_dv, s1_acc, s1_v_rest, s1_rest_th, s1_th_min, s1_held,
-            s1_r_next, s2_valid, s2_i_new, s2_v_leak, s2_margin, s2_th_min, s2_held, s2_r_next,
-            s3_valid, s3_v_new, s3_r_new, s3_fired
+            self, clock, s1_valid, s1_neg_v, s1_neg_i, s1_acc, s1_v_rest, s1_rest_th, s1_th_min,
+            s1_held, s1_r_next, s2_valid, s2_i_new, s2_v_leak, s2_margin, s2_th_min, s2_held,
+            s2_r_next, s3_valid, s3_v_new, s3_r_new, s3_fired
         );
         // Stage 1: decays, v_rest − v_th, refractory pre-decision.
         self.leak.v.next = self.v.val();
@@ -444,8 +506,14 @@ impl Logic for NeuronUpdatePipe {
         self.prep.t_ref.next = self.t_ref.val();
         self.prep.r.next = self.r.val();
         self.s1_valid.d.next = self.in_valid.val();
-        self.s1_di.d.next = self.leak.di.val();
-        self.s1_dv.d.next = self.leak.dv.val();
+        self.s1_prod_v.clock.next = self.clock.val();
+        self.s1_prod_v.load.next = self.in_valid.val();
+        self.s1_prod_v.d.next = self.leak.prod_v.val();
+        self.s1_prod_i.clock.next = self.clock.val();
+        self.s1_prod_i.load.next = self.in_valid.val();
+        self.s1_prod_i.d.next = self.leak.prod_i.val();
+        self.s1_neg_v.d.next = self.leak.neg_v.val();
+        self.s1_neg_i.d.next = self.leak.neg_i.val();
         self.s1_acc.d.next = self.acc.val();
         self.s1_v_rest.d.next = self.v_rest.val();
         self.s1_rest_th.d.next = self.prep.rest_th.val();
@@ -453,8 +521,10 @@ impl Logic for NeuronUpdatePipe {
         self.s1_held.d.next = self.prep.held.val();
         self.s1_r_next.d.next = self.prep.r_next.val();
         // Stage 2: current sum and saturation, v_leak, threshold margin.
-        self.sum.di.next = self.s1_di.q.val();
-        self.sum.dv.next = self.s1_dv.q.val();
+        self.sum.neg_v.next = self.s1_neg_v.q.val();
+        self.sum.prod_v.next = self.s1_prod_v.q.val();
+        self.sum.neg_i.next = self.s1_neg_i.q.val();
+        self.sum.prod_i.next = self.s1_prod_i.q.val();
         self.sum.acc.next = self.s1_acc.q.val();
         self.sum.v_rest.next = self.s1_v_rest.q.val();
         self.sum.rest_th.next = self.s1_rest_th.q.val();

@@ -355,7 +355,7 @@ impl Logic for ClampPick {
 /// | port | dir | type |
 /// |---|---|---|
 /// | `x` | in | unsigned 8 |
-/// | `alpha` | in | unsigned 16, Q1.15 ≤ 32768 |
+/// | `alpha` | in | unsigned 16, Q1.15 ≤ 32768, already clamped ([`super::ClampAlpha`]) |
 /// | `spike` | in | 1 |
 /// | `inc` | in | unsigned 8 |
 /// | `x_new` | out | unsigned 8 |

@@ -12,5 +12,5 @@ pub use cmp::CmpConst;
 pub use fifo::Fifo;
 pub use gather::{ByteGather, ByteSelect};
 pub use ram::Ram;
-pub use reg::{bits_for, NarrowReg, Reg};
+pub use reg::{bits_for, LoadReg, NarrowReg, Reg};
 pub use spram::Spram;

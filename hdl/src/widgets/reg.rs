@@ -184,3 +184,53 @@ impl<const N: usize> Logic for NarrowReg<N> {
         register_timing()
     }
 }
+
+/// A `Bits<N>` register with a load enable (`q` keeps its value while `load` is low) and
+/// **no power-up value**: `q` is undefined until the first load (0 in rust-hdl's
+/// simulation and, by default, in Verilator's).
+///
+/// For multiplier product registers (`hdl::core::NeuronUpdatePipe`). yosys's `ice40_dsp`
+/// moves a register on a whole `$mul` output into the `SB_MAC16`, but (yosys 0.23) only a
+/// register without an initial value, and only with a load enable into the output register
+/// (a plain one goes to the internal 8 × 8 pipeline registers, after which the 16 × 16 sum
+/// is still combinational). The output register's clock-to-out is 2.0 ns (iCEcube2 timing
+/// library, `SB_MAC16_MUL_U_16X16_IM_BYPASS`), and it costs no logic cell. Its owner never
+/// uses `q` before a load, so the missing power-up value is never seen.
+#[derive(Clone, Debug, LogicBlock, Default)]
+pub struct LoadReg<const N: usize> {
+    /// Next value, taken at the rising edge of `clock` when `load` is high.
+    pub d: Signal<In, Bits<N>>,
+    pub load: Signal<In, Bit>,
+    /// Current value.
+    pub q: Signal<Out, Bits<N>>,
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+}
+
+impl<const N: usize> Logic for LoadReg<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.load.val() {
+            self.q.next = self.d.val();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let range = verilog_range(N);
+        Verilog::Wrapper(Wrapper {
+            code: format!(
+                "reg {range}q$reg;\n\
+                 always @(posedge clock) if (load) q$reg <= d;\n\
+                 assign q = q$reg;\n"
+            ),
+            cores: String::new(),
+        })
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        register_timing()
+    }
+}
