@@ -132,6 +132,37 @@ fn tool_version(tool: &Path, arg: &str) -> String {
 
 /// Runs `cmd` in `dir` (relative paths only: the yowasp tools see just the working
 /// directory), output into `dir/log`. Err with the log's tail on failure.
+/// The nextpnr-ice40 post-route hook that dumps the routed netlist, and the static timing
+/// script that reads the dump (scripts/ice40-sta/): written into the build directory.
+const STA_DUMP_HOOK: &str = "nextpnr_dump.py";
+const STA_DUMP_HOOK_PY: &str = include_str!("../../scripts/ice40-sta/nextpnr_dump.py");
+const STA_SCRIPT: &str = "sta.py";
+const STA_SCRIPT_PY: &str = include_str!("../../scripts/ice40-sta/sta.py");
+const STA_DUMP: &str = "nextpnr_dump.json";
+
+/// Runs `python3 sta.py nextpnr_dump.json PERIOD --worst` in `dir` (log: sta.log): the
+/// worst arrival in ns with the multipliers timed, and its endpoint.
+fn multiplier_sta(dir: &Path, period_ns: f64) -> Result<(f64, String)> {
+    let python = Path::new("python3");
+    let mut cmd = Command::new(python);
+    cmd.args([STA_SCRIPT, STA_DUMP, &format!("{period_ns:.2}"), "--worst"]);
+    let out = run_logged(python, cmd, dir, "sta.log")?;
+    let line = out.lines().find(|l| l.starts_with("worst ")).unwrap_or("");
+    let mut words = line.split_whitespace().skip(1);
+    match (
+        words.next().and_then(|w| w.parse::<f64>().ok()),
+        words.next(),
+    ) {
+        (Some(ns), Some(endpoint)) if ns > 0.0 => Ok((ns, endpoint.to_string())),
+        _ => Err(Error::ToolFailed {
+            tool: STA_SCRIPT.into(),
+            status: "no `worst` line".into(),
+            log: dir.join("sta.log").display().to_string(),
+            tail: out.lines().rev().take(5).collect::<Vec<_>>().join("\n"),
+        }),
+    }
+}
+
 fn run_logged(tool: &Path, mut cmd: Command, dir: &Path, log: &str) -> Result<String> {
     let out = cmd.current_dir(dir).output().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -344,16 +375,6 @@ fn run_flow(
                 .to_string(),
         );
     }
-    if board.family == Family::Ice40 && board.use_dsp {
-        // nextpnr-ice40 (0.4 and later) times every SB_MAC16 port as a register port with
-        // no delay inside the multiplier, so its Fmax leaves the multiply out.
-        report.notes.push(
-            "nextpnr-ice40 gives the SB_MAC16 multipliers no internal delay, so its Fmax \
-             leaves the multiply out; `python3 scripts/ice40-sta/sta.py DUMP` adds it (9.05 \
-             ns, iCEcube2 timing library) to every path through one (docs/boards.md)"
-                .to_string(),
-        );
-    }
     report
         .seconds
         .push(("synthesis".into(), t.elapsed().as_secs_f64()));
@@ -398,6 +419,21 @@ fn run_flow(
         "nextpnr_report.json",
     ])
     .args(["--timing-allow-fail", "--seed", "1"]);
+    // nextpnr-ice40 gives every SB_MAC16 port a register's timing and the multiplier no
+    // delay, so its Fmax leaves the multiply out. On iCE40 builds with DSPs a post-route
+    // hook dumps the routed netlist and `sta.py` times it with the multipliers in.
+    let mac_sta = board.family == Family::Ice40 && board.use_dsp;
+    if mac_sta {
+        for (name, text) in [
+            (STA_DUMP_HOOK, STA_DUMP_HOOK_PY),
+            (STA_SCRIPT, STA_SCRIPT_PY),
+        ] {
+            let path = out_dir.join(name);
+            std::fs::write(&path, text).map_err(io_err(&path))?;
+        }
+        cmd.args(["--post-route", STA_DUMP_HOOK])
+            .env("NEXTPNR_DUMP", STA_DUMP);
+    }
     let pnr = run_logged(&tools.nextpnr, cmd, out_dir, "nextpnr.log");
     let log = std::fs::read_to_string(out_dir.join("nextpnr.log")).unwrap_or_default();
     files.push(out_dir.join("nextpnr.log").display().to_string());
@@ -453,8 +489,33 @@ fn run_flow(
         .find(|c| c.0.contains("core_clk"))
         .or_else(|| clocks.iter().min_by(|a, b| a.1.total_cmp(&b.1)))
         .cloned();
-    let slowest = clocks.iter().min_by(|a, b| a.1.total_cmp(&b.1)).cloned();
-    if let Some((_, fmax, _)) = core_clock {
+    let mut slowest = clocks.iter().min_by(|a, b| a.1.total_cmp(&b.1)).cloned();
+    if let Some((name, fmax, _)) = core_clock {
+        let mut fmax = fmax;
+        if mac_sta {
+            files.push(out_dir.join("sta.log").display().to_string());
+            match multiplier_sta(out_dir, 1000.0 / target_mhz) {
+                Ok((worst_ns, endpoint)) => {
+                    let sta_mhz = 1000.0 / worst_ns;
+                    report.notes.push(format!(
+                        "Fmax with the SB_MAC16 multipliers timed ({STA_SCRIPT}: 9.05 ns per \
+                         multiply, iCEcube2 timing library): worst path {worst_ns:.1} ns, \
+                         {sta_mhz:.2} MHz, into {endpoint}; nextpnr alone (no delay in the \
+                         multipliers): {fmax:.2} MHz"
+                    ));
+                    if sta_mhz < fmax {
+                        fmax = sta_mhz;
+                        if slowest.as_ref().is_some_and(|s| sta_mhz < s.1) {
+                            slowest = Some((name.clone(), sta_mhz, target_mhz));
+                        }
+                    }
+                }
+                Err(e) => report.notes.push(format!(
+                    "the SB_MAC16 multipliers are not timed (nextpnr gives them no delay, and \
+                     {STA_SCRIPT} failed: {e}); Fmax is nextpnr's"
+                )),
+            }
+        }
         report.set_fmax(fmax);
     }
 

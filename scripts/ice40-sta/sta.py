@@ -16,10 +16,11 @@ ships (timings_up5k.txt, slow corner, the column nextpnr's logic delays come fro
     output, O conservatively MAC_NS after the clock;
   * control inputs (CE, the holds, ADDSUB...): endpoints, 0.5 ns setup.
 
-Usage: python3 sta.py DUMP.json [THRESHOLD_NS=41.5] [-v] [--mac NS]
+Usage: python3 sta.py DUMP.json [THRESHOLD_NS=41.5] [-v] [--mac NS] [--worst]
 --mac NS replaces MAC_NS (NS = 0 shows the logic alone). Prints the worst endpoints (one per
 register/source group), the number of endpoints over the threshold, and the groups
-(endpoint register, path source) by count.
+(endpoint register, path source) by count. --worst prints one line instead,
+`worst NS ENDPOINT <- SOURCE` (what `neurofab build` reads).
 """
 import json, sys, collections
 d = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "nextpnr_dump.json"))
@@ -144,6 +145,11 @@ def trace(c, ip):
         a = out_arr(dc, dp)
         cur = a[1]
     return path
+if "--worst" in sys.argv:
+    a, c, ip = ends[0]
+    p = trace(c, ip)
+    print(f"worst {a:.2f} {c}.{ip} <- {p[-1] if p else '?'}")
+    sys.exit(0)
 groups = collections.Counter()
 shown = 0
 for a, c, ip in ends:
