@@ -280,22 +280,23 @@ impl Logic for AbsDiff {
     }
 }
 
-/// `y = invert ? !x : x` (ones' complement on request). Leaf.
+/// `y = inv ? !x : x` (ones' complement on request). Leaf.
 ///
-/// With `d = ±q` wanted: `invert ? −q : q = (invert ? !q : q) + invert`, and the `+ invert`
-/// goes into the carry input of the adder that consumes `d` ([`AddCarry`]), so a signed
-/// decay costs no negation chain of its own.
+/// With `d = ±q` wanted: `inv ? −q : q = (inv ? !q : q) + inv`, and the `+ inv` goes into
+/// the carry input of the adder that consumes `d` ([`AddCarry`]), so a signed decay costs
+/// no negation chain of its own. The STDP weight update uses it to subtract by adding
+/// (`!(!w + Δw) = w − Δw`, [`crate::core::WeightClamp`]).
 #[derive(LogicBlock, Default)]
-pub struct CondInvert<const N: usize> {
+pub struct Complement<const N: usize> {
     pub x: Signal<In, Bits<N>>,
-    pub invert: Signal<In, Bit>,
+    pub inv: Signal<In, Bit>,
     pub y: Signal<Out, Bits<N>>,
 }
 
-impl<const N: usize> Logic for CondInvert<N> {
+impl<const N: usize> Logic for Complement<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        if self.invert.val() {
+        if self.inv.val() {
             self.y.next = !self.x.val();
         } else {
             self.y.next = self.x.val();
@@ -344,7 +345,7 @@ impl<const N: usize> Logic for AddCarry<N> {
 ///
 /// Sign-magnitude ([`SignMag`]): floor of the magnitude (product, [`DecayQuotient`]) is
 /// trunc of the signed value; the sign goes back on as `(neg ? !q : q) + neg`
-/// ([`CondInvert`], [`AddCarry`]). Equivalent to the spec's hardware recipe (`p >>> 15`,
+/// ([`Complement`], [`AddCarry`]). Equivalent to the spec's hardware recipe (`p >>> 15`,
 /// `+1` if `p < 0` and `p mod 2^15 ≠ 0`).
 #[derive(LogicBlock)]
 pub struct Decay {
@@ -357,7 +358,7 @@ pub struct Decay {
     clamp: ClampAlpha,
     quotient: DecayQuotient,
     q_ext: ZeroExtend<MUL_W, DIFF_W>,
-    apply_sign: CondInvert<DIFF_W>,
+    apply_sign: Complement<DIFF_W>,
     add: AddCarry<DIFF_W>,
     zero: Constant<Bits<DIFF_W>>,
 }
@@ -389,7 +390,7 @@ impl Logic for Decay {
         self.quotient.product.next = self.mag.y.val() * self.clamp.y.val();
         self.q_ext.x.next = self.quotient.q.val();
         self.apply_sign.x.next = self.q_ext.y.val();
-        self.apply_sign.invert.next = self.sign_mag.neg.val();
+        self.apply_sign.inv.next = self.sign_mag.neg.val();
         self.add.a.next = self.zero.val();
         self.add.b.next = self.apply_sign.y.val();
         self.add.cin.next = self.sign_mag.neg.val();

@@ -37,8 +37,8 @@
 //! rust-hdl emits one `always @(*)` per kernel. When a kernel both drives a sub-block's
 //! input and, in an `if`, reads that sub-block's output, Verilator cannot split the
 //! block and reports a false combinational loop (UNOPTFLAT). So every `if` lives in a
-//! leaf block without sub-blocks ([`SignMag`], [`AbsDiff`], [`CondInvert`], [`ClampAlpha`], [`Sat16`],
-//! `RefractPrep`, `FireDecide`, `WeightOperand`, `Complement`, `ClampPick`, `TraceSat`), and the composite blocks only wire with plain
+//! leaf block without sub-blocks ([`SignMag`], [`AbsDiff`], [`Complement`], [`ClampAlpha`], [`Sat16`],
+//! `RefractPrep`, `FireDecide`, `WeightOperand`, `ClampPick`, `TraceSat`), and the composite blocks only wire with plain
 //! assignments. With that, every block lints with `verilator --lint-only -Wall` with
 //! zero warnings and no `-Wno-…` option (tests/core_lint.rs).
 
@@ -50,7 +50,7 @@ pub mod stdp;
 pub mod weight_memory;
 
 pub use arith::{
-    AbsDiff, AddCarry, ClampAlpha, CondInvert, Decay, DecayQuotient, Narrow, Sat16, SignExtend,
+    AbsDiff, AddCarry, ClampAlpha, Complement, Decay, DecayQuotient, Narrow, Sat16, SignExtend,
     SignMag, UDecay, ZeroExtend,
 };
 pub use engine::{Engine, LanePattern};
@@ -60,8 +60,8 @@ pub use neuron::{
     RefractPrep,
 };
 pub use stdp::{
-    ClampPick, Complement, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp,
-    WeightOperand, WeightSum, WeightUpdate,
+    ClampPick, TraceSat, TraceUpdate, WeightAmp, WeightApply, WeightClamp, WeightOperand,
+    WeightSum, WeightUpdate,
 };
 pub use weight_memory::{WeightBank, WeightUnpack};
 

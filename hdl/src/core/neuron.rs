@@ -25,7 +25,7 @@
 use rust_hdl::prelude::*;
 
 use super::arith::{
-    AbsDiff, AddCarry, ClampAlpha, CondInvert, DecayQuotient, Narrow, Sat16, SignExtend, SignMag,
+    AbsDiff, AddCarry, ClampAlpha, Complement, DecayQuotient, Narrow, Sat16, SignExtend, SignMag,
     ZeroExtend,
 };
 use super::{ACC_W, ALPHA_W, CURRENT_SUM_W, DIFF_W, MARGIN_W, MUL_W, PROD_W, REFRACT_W, STATE_W};
@@ -165,7 +165,7 @@ impl Logic for NeuronPrep {
 /// `acc` (signed 29-bit), `v_rest` and `rest_th` from [`NeuronPrep`].
 ///
 /// With `q = floor(prod / 2^15)` ([`DecayQuotient`]), `decay = neg ? −q : q =
-/// (neg ? !q : q) + neg` (17-bit two's complement, [`CondInvert`]); the `+ neg` is the carry
+/// (neg ? !q : q) + neg` (17-bit two's complement, [`Complement`]); the `+ neg` is the carry
 /// input of each sum ([`AddCarry`]), so every output is one carry chain deep after the
 /// product:
 ///
@@ -189,8 +189,8 @@ pub struct NeuronSum {
     q_i: DecayQuotient,
     ext_qv: ZeroExtend<MUL_W, DIFF_W>,
     ext_qi: ZeroExtend<MUL_W, DIFF_W>,
-    dv_c: CondInvert<DIFF_W>,
-    di_c: CondInvert<DIFF_W>,
+    dv_c: Complement<DIFF_W>,
+    di_c: Complement<DIFF_W>,
     ext_rest: SignExtend<STATE_W, DIFF_W>,
     ext_dv: SignExtend<DIFF_W, MARGIN_W>,
     ext_di: SignExtend<DIFF_W, CURRENT_SUM_W>,
@@ -210,9 +210,9 @@ impl Logic for NeuronSum {
         self.ext_qi.x.next = self.q_i.q.val();
         // dv_c + neg_v = dv, di_c + neg_i = decay(i, α_i) (17-bit two's complement).
         self.dv_c.x.next = self.ext_qv.y.val();
-        self.dv_c.invert.next = self.neg_v.val();
+        self.dv_c.inv.next = self.neg_v.val();
         self.di_c.x.next = self.ext_qi.y.val();
-        self.di_c.invert.next = self.neg_i.val();
+        self.di_c.inv.next = self.neg_i.val();
         // i_new = sat16(decay(i, α_i) + acc), exact in 30 bits.
         self.ext_di.x.next = self.di_c.y.val();
         self.ext_acc.x.next = unsigned_cast(self.acc.val());

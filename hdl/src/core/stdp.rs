@@ -3,7 +3,7 @@
 
 use rust_hdl::prelude::*;
 
-use super::arith::{Narrow, SignExtend, UDecay, ZeroExtend};
+use super::arith::{Complement, Narrow, SignExtend, UDecay, ZeroExtend};
 use super::{ALPHA_W, CLAMP_W, ETA_SHR, ETA_W, MUL_W, PROD_W, TRACE_W, WEIGHT_SUM_W};
 use crate::constant;
 
@@ -270,25 +270,6 @@ impl<const W: usize> Logic for WeightUpdate<W> {
         self.apply.w_min.next = self.w_min.val();
         self.apply.w_max.next = self.w_max.val();
         self.w_new.next = self.apply.w_new.val();
-    }
-}
-
-/// `y = inv ? !x : x` (leaf).
-#[derive(LogicBlock, Default)]
-pub struct Complement<const N: usize> {
-    pub x: Signal<In, Bits<N>>,
-    pub inv: Signal<In, Bit>,
-    pub y: Signal<Out, Bits<N>>,
-}
-
-impl<const N: usize> Logic for Complement<N> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        if self.inv.val() {
-            self.y.next = !self.x.val();
-        } else {
-            self.y.next = self.x.val();
-        }
     }
 }
 
