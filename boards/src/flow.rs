@@ -130,8 +130,6 @@ fn tool_version(tool: &Path, arg: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Runs `cmd` in `dir` (relative paths only: the yowasp tools see just the working
-/// directory), output into `dir/log`. Err with the log's tail on failure.
 /// The nextpnr-ice40 post-route hook that dumps the routed netlist, and the static timing
 /// script that reads the dump (scripts/ice40-sta/): written into the build directory.
 const STA_DUMP_HOOK: &str = "nextpnr_dump.py";
@@ -158,11 +156,16 @@ fn multiplier_sta(dir: &Path, period_ns: f64) -> Result<(f64, String)> {
             tool: STA_SCRIPT.into(),
             status: "no `worst` line".into(),
             log: dir.join("sta.log").display().to_string(),
-            tail: out.lines().rev().take(5).collect::<Vec<_>>().join("\n"),
+            tail: {
+                let lines: Vec<&str> = out.lines().collect();
+                lines[lines.len().saturating_sub(5)..].join("\n")
+            },
         }),
     }
 }
 
+/// Runs `cmd` in `dir` (relative paths only: the yowasp tools see just the working
+/// directory), output into `dir/log`. Err with the log's tail on failure.
 fn run_logged(tool: &Path, mut cmd: Command, dir: &Path, log: &str) -> Result<String> {
     let out = cmd.current_dir(dir).output().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {

@@ -43,6 +43,8 @@ def mac_regs(prm):
                                                 "PIPELINE_16x16_MULT_REG1", "PIPELINE_16x16_MULT_REG2")))
 def mac_data_port(ip):
     return ip.split("_")[0] in ("A", "B", "C", "D")
+def mac_input_registered(r, ip):
+    return (ip.startswith("A_") and r["a"]) or (ip.startswith("B_") and r["b"])
 cells, nets = d["cells"], d["nets"]
 LUT = {"I0": 1.3, "I1": 1.25, "I2": 1.2, "I3": 0.9}
 CO = {"I1": 0.7, "I2": 0.6, "CIN": 0.3}
@@ -92,7 +94,7 @@ def out_arr(c, p):
                 res = (1.4 + MAC, None)
             for ip in cell_inputs[c]:
                 if not mac_data_port(ip): continue
-                if (ip.startswith("A_") and r["a"]) or (ip.startswith("B_") and r["b"]): continue
+                if mac_input_registered(r, ip): continue
                 a = in_arr(c, ip)
                 if a[0] + MAC > res[0]: res = (a[0] + MAC, (c, ip))
     else:
@@ -118,17 +120,17 @@ for c, cell in cells.items():
             for ip in ("CEN", "SR"):
                 if (c, ip) in inp: ends.append((in_arr(c, ip)[0], c, ip))
     elif t in ("ICESTORM_RAM", "ICESTORM_SPRAM"):
-        for (cc, ip) in [k for k in inp if k[0] == c]:
+        for ip in cell_inputs[c]:
             if "CLK" in ip: continue
             ends.append((in_arr(c, ip)[0] + 0.3, c, ip))
     elif t == "ICESTORM_DSP":
         r = mac_regs(prm)
         through = r["top"] or r["bot"] or r["pipe"]
-        for (cc, ip) in [k for k in inp if k[0] == c]:
+        for ip in cell_inputs[c]:
             if "CLK" in ip: continue
             if not mac_data_port(ip):
                 ends.append((in_arr(c, ip)[0] + MAC_SETUP, c, ip))
-            elif (ip.startswith("A_") and r["a"]) or (ip.startswith("B_") and r["b"]):
+            elif mac_input_registered(r, ip):
                 ends.append((in_arr(c, ip)[0] + 0.1, c, ip))
             elif through:
                 ends.append((in_arr(c, ip)[0] + MAC, c, ip))

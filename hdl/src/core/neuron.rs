@@ -424,16 +424,17 @@ impl Logic for NeuronUpdate {
 /// The inputs (same ports as [`NeuronUpdate`], plus `in_valid`) are sampled at a rising
 /// edge: stage 1 ([`NeuronLeak`], the multipliers, and [`NeuronPrep`]) feeds registers at
 /// that edge (the products' registers are the multipliers' output registers on iCE40
-/// UltraPlus, see [`LoadReg`]), stage 2 ([`NeuronSum`]) at the next, stage 3 ([`NeuronFire`]) feeds the
-/// output registers at the one after. The outputs of the neuron presented before edge k
-/// are valid after edge k+2, with `out_valid` high. Every register powers up 0 except the
-/// two product registers ([`LoadReg`]), which are loaded with the neuron they hold.
+/// UltraPlus, see [`LoadReg`]), stage 2 ([`NeuronSum`]) at the next, stage 3
+/// ([`NeuronFire`]) feeds the output registers at the one after. The outputs of the neuron
+/// presented before edge k are valid after edge k+2, with `out_valid` high. Every register
+/// powers up 0 except the two product registers ([`LoadReg`]), which are loaded with the
+/// neuron they hold.
 ///
-/// Except `v_reset`: only stage 3 needs it, so it is presented with that stage, two edges
-/// after the other inputs (the engine reads it from its own RAM two stages later instead of
-/// carrying 2 × 16 pipeline bits, each a logic cell on iCE40). And `i_new`, final after
-/// stage 2, is output one edge before the others (after edge k+1), so that it needs no
-/// third register.
+/// Two ports are off that schedule. `v_reset`: only stage 3 needs it, so it is presented
+/// with that stage, two edges after the other inputs (the engine reads it from its own RAM
+/// two stages later instead of carrying 2 × 16 pipeline bits, each a logic cell on iCE40).
+/// And `i_new`, final after stage 2, is output one edge before the others (after edge
+/// k+1), so that it needs no third register.
 #[derive(LogicBlock, Default)]
 pub struct NeuronUpdatePipe {
     pub clock: Signal<In, Clock>,
